@@ -1,0 +1,61 @@
+/** Worker-side helpers for the shared control plane: admin client, a namespace per test, a least-privilege user. */
+import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1PolicyRule } from "@kubernetes/client-node";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { writeKubeconfig } from "./control-plane.js";
+import { testEnvState } from "./state.js";
+
+export function adminKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(testEnvState().controlPlane.adminKubeconfig);
+  return kc;
+}
+
+/** A fresh namespace with a unique name starting with `prefix`. */
+export async function createNamespace(prefix = "t"): Promise<string> {
+  const name = `${prefix}-${randomBytes(4).toString("hex")}`.toLowerCase().slice(0, 63);
+  await adminKubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  return name;
+}
+
+/** Rights of the sidecar in production: everything, but only inside its namespace (a Role cannot reach further). */
+export const NAMESPACE_ADMIN_RULES: V1PolicyRule[] = [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }];
+
+export interface NamespacedUser {
+  namespace: string;
+  serviceAccount: string;
+  token: string;
+  kubeconfig: string;
+}
+
+/**
+ * A ServiceAccount in `namespace` whose only rights are a Role with `rules`, and a kubeconfig holding a
+ * real token for it (TokenRequest API), as the sidecar would have from its projected token.
+ */
+export async function createNamespacedUser(namespace: string, rules: V1PolicyRule[] = NAMESPACE_ADMIN_RULES,
+  name = "sealsync"): Promise<NamespacedUser> {
+  const kc = adminKubeConfig();
+  const core = kc.makeApiClient(CoreV1Api);
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace }],
+    },
+  });
+  const tr = await core.createNamespacedServiceAccountToken({
+    name,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  const token = tr.status?.token;
+  if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
+  const { server, caFile, dataDir } = testEnvState().controlPlane;
+  const kubeconfig = writeKubeconfig(path.join(dataDir, `${namespace}-${name}.kubeconfig`), server, caFile,
+    `system:serviceaccount:${namespace}:${name}`, token, namespace);
+  return { namespace, serviceAccount: name, token, kubeconfig };
+}
