@@ -10,8 +10,8 @@ export default {
     "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json" }],
   },
   // One control plane and Git server per run; tests share them, one namespace/repo each.
-  globalSetup: "<rootDir>/test/env/global-setup.ts",
-  globalTeardown: "<rootDir>/test/env/global-teardown.ts",
+  globalSetup: "<rootDir>/test/env/global-setup.js",
+  globalTeardown: "<rootDir>/test/env/global-teardown.js",
   testTimeout: 60000,
   // Two cores: more workers only fight the apiserver for CPU.
   maxWorkers: 2,
