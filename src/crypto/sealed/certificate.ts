@@ -62,11 +62,11 @@ export function parseSealingCertificate(pemText: string, source = "certificate")
  * Throws unless the certificate can seal at `now`: kubeseal refuses expired certificates ("failed to encrypt
  * using an expired certificate"), and so do we — the controller behind it has most likely renewed its key.
  */
-export function assertCertificateUsable(certPem: string | SealingCertificate, now: Date = new Date(), source = "certificate"): SealingCertificate {
+export function assertCertificateUsable(certPem: string | SealingCertificate, now: Date = new Date(), source?: string): SealingCertificate {
   const cert = typeof certPem === "string" ? parseSealingCertificate(certPem, source) : certPem;
   if (cert.notAfter.getTime() < now.getTime()) {
     throw new SealingCertificateError(
-      `${source}: certificate of key ${cert.keyId} expired on ${cert.notAfter.toISOString()}; refusing to seal with ` +
+      `certificate of key ${cert.keyId}${source ? ` (${source})` : ""} expired on ${cert.notAfter.toISOString()}; refusing to seal with ` +
         "it (kubeseal refuses too). Fetch the current certificate of the cluster (`seal recipients` / " +
         "`kubeseal --fetch-cert`) or renew the key (`seal keygen --rsa`)",
     );
