@@ -2,11 +2,14 @@
 /** `sealsync`: the GitOps sidecar daemon and its operator commands. Parsing and output only. */
 import { Command } from "commander";
 import { VERSION } from "../version.js";
+import { registerAuditCommands } from "./sealsync/audit.js";
 
 const program = new Command()
   .name("sealsync")
   .description("Secrets-aware GitOps sidecar: pulls manifests from Git, decrypts SOPS and SealedSecrets in memory, and reconciles its namespace with server-side apply.")
   .version(VERSION, "-V, --version", "print the version and exit")
   .showHelpAfterError();
+
+registerAuditCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,20 @@
+/** The audit log: a hash-chained, optionally signed JSON Lines record of every action sealsync takes. */
+export { ACTIONS, AUDIT_ACTIONS, CALLER_ACTIONS, SIGNATURE_STATUSES, SYNC_TRIGGERS, fieldsOf, isAuditAction } from "./entry.js";
+export type { AuditAction, AuditEntry, AuditEvent, CallerAction, EntryHeader } from "./entry.js";
+export { AuditCorruptError, AuditError, AuditKeyError, AuditQueryError, AuditSchemaError, AuditStateError, AuditWriteError } from "./errors.js";
+export { AuditLog, DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, FSYNC_POLICIES } from "./writer.js";
+export type { AuditLogOptions, FsyncPolicy } from "./writer.js";
+export { readHmacKeyFile } from "./key.js";
+export { DATA_DIR_ENV, DEFAULT_DATA_DIR, defaultAuditLogPath, expandLogFiles, listRotated, rotatedPath } from "./paths.js";
+export { parseLine, readEntries, readLines } from "./reader.js";
+export type { ParsedLine, RawLine, SkippedLine } from "./reader.js";
+export { verifyLog } from "./verify.js";
+export type { BreakReason, VerifyResult } from "./verify.js";
+export { EXPORT_FORMATS, exportChunks, writeChunks } from "./export.js";
+export type { ExportFormat, ExportOptions } from "./export.js";
+export { CSV_COLUMNS, fromCsvRecord, toCsvRecord } from "./csv.js";
+export { buildFilter, matchesFilter, parseTime } from "./filter.js";
+export type { EntryFilter } from "./filter.js";
+export { followLog, formatEntry, lastEntries } from "./tail.js";
+export { AUDIT_PATH, createAuditHandler } from "./http.js";
+export type { AuditHandlerOptions } from "./http.js";
