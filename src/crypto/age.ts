@@ -1,0 +1,196 @@
+/**
+ * age identities and recipients as the age CLI writes them (keys.txt with `#` comments), and the
+ * wrap/unwrap of a SOPS data key (an armored age file per recipient). Key material never appears in
+ * messages, toString, JSON or util.inspect.
+ */
+import { createHash, createPrivateKey, createPublicKey, webcrypto } from "node:crypto";
+import { inspect } from "node:util";
+import { Decrypter, Encrypter, armor, generateHybridIdentity, generateX25519Identity } from "age-encryption";
+import { MLKEM768X25519 } from "@noble/post-quantum/hybrid.js";
+import { bech32Decode, bech32Encode } from "./bech32.js";
+
+export type AgeKeyType = "X25519" | "mlkem768x25519";
+
+/** A key file or key text could not be used; names the source and line, never the key. */
+export class AgeKeyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AgeKeyError";
+  }
+}
+
+/** A recipient string is not one seal can encrypt to. */
+export class AgeRecipientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AgeRecipientError";
+  }
+}
+
+const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
+
+/** One age identity (private key). Holds the secret privately; prints as its public recipient only. */
+export class AgeIdentity {
+  readonly type: AgeKeyType;
+  /** The public recipient string (`age1…` or `age1pq1…`). */
+  readonly recipient: string;
+  /** Where it was loaded from (a file path, an env var name), for messages. */
+  readonly source: string;
+  readonly #secret: string;
+  #decrypter: Promise<Decrypter> | undefined;
+
+  constructor(secret: string, source: string) {
+    const parsed = bech32Decode(secret);
+    if (!parsed || secret !== secret.toUpperCase()) throw new AgeKeyError(`${source}: not a valid age identity`);
+    if (parsed.hrp === "age-secret-key-" && parsed.bytes.length === 32) {
+      this.type = "X25519";
+      this.recipient = bech32Encode("age", x25519Public(parsed.bytes));
+    } else if (parsed.hrp === "age-secret-key-pq-" && parsed.bytes.length === 32) {
+      this.type = "mlkem768x25519";
+      this.recipient = bech32Encode("age1pq", MLKEM768X25519.getPublicKey(parsed.bytes));
+    } else {
+      throw new AgeKeyError(`${source}: unsupported age identity type (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…)`);
+    }
+    this.#secret = secret;
+    this.source = source;
+  }
+
+  /** Unwraps an armored age file (a SOPS `enc` value); null when this identity is not a recipient of it. */
+  async unwrap(armored: string): Promise<Uint8Array | null> {
+    let file: Uint8Array;
+    try {
+      file = armor.decode(armored);
+    } catch (err) {
+      throw new AgeKeyError("the wrapped data key is not a valid armored age file", { cause: err });
+    }
+    const d = await this.#getDecrypter();
+    try {
+      return await d.decrypt(file);
+    } catch {
+      // age-encryption does not distinguish "not for me" from "for me but broken"; both mean: this key cannot.
+      return null;
+    }
+  }
+
+  /** The `AGE-SECRET-KEY-…` text, for writing a key file or a Kubernetes Secret. Handle with care. */
+  revealSecret(): string {
+    return this.#secret;
+  }
+
+  #getDecrypter(): Promise<Decrypter> {
+    // Import the X25519 key once: the pkcs8 import dominates the cost of an unwrap (~5 ms).
+    this.#decrypter ??= (async () => {
+      const d = new Decrypter();
+      if (this.type === "X25519") {
+        const scalar = bech32Decode(this.#secret)!.bytes;
+        try {
+          const key = await webcrypto.subtle.importKey("pkcs8", Buffer.concat([X25519_PKCS8_PREFIX, scalar]), { name: "X25519" }, false, ["deriveBits"]);
+          d.addIdentity(key as unknown as Parameters<Decrypter["addIdentity"]>[0]);
+        } catch {
+          d.addIdentity(this.#secret);
+        }
+      } else {
+        d.addIdentity(this.#secret);
+      }
+      return d;
+    })();
+    return this.#decrypter;
+  }
+
+  toString(): string {
+    return `age identity for ${keyIdOf(this.recipient)} (from ${this.source})`;
+  }
+
+  toJSON(): { recipient: string; source: string } {
+    return { recipient: this.recipient, source: this.source };
+  }
+
+  [inspect.custom](): string {
+    return `AgeIdentity(${keyIdOf(this.recipient)}, ${this.source})`;
+  }
+}
+
+function x25519Public(scalar: Uint8Array): Uint8Array {
+  const priv = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, scalar]), format: "der", type: "pkcs8" });
+  const spki = createPublicKey(priv).export({ format: "der", type: "spki" });
+  return new Uint8Array(spki.subarray(spki.length - 32));
+}
+
+/**
+ * Parses identities in the format age-keygen writes: one per line, `#` comment lines and empty lines
+ * ignored, CRLF tolerated. Errors name the source and the line number, never the line.
+ */
+export function parseAgeIdentities(text: string, source: string): AgeIdentity[] {
+  if (text.startsWith("age-encryption.org/") || text.trimStart().startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) {
+    throw new AgeKeyError(`${source}: passphrase-protected age key files are not supported; decrypt it with \`age -d\` into a protected location first`);
+  }
+  const out: AgeIdentity[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.replace(/\r$/, "");
+    if (line === "" || line.startsWith("#")) continue;
+    if (line.startsWith("AGE-PLUGIN-")) {
+      throw new AgeKeyError(`${source} line ${i + 1}: age plugin identities are not supported; use an AGE-SECRET-KEY-1… identity`);
+    }
+    if (!line.startsWith("AGE-SECRET-KEY-")) {
+      throw new AgeKeyError(`${source} line ${i + 1}: not an age identity (expected AGE-SECRET-KEY-1… as written by age-keygen)`);
+    }
+    out.push(new AgeIdentity(line, `${source} line ${i + 1}`));
+  }
+  if (out.length === 0) throw new AgeKeyError(`${source}: no age identity found (expected AGE-SECRET-KEY-1… lines)`);
+  return out;
+}
+
+/** SOPS_AGE_KEY style text: every whitespace-separated word on a non-comment line is an identity. */
+export function parseAgeKeyText(text: string, source: string): AgeIdentity[] {
+  const words = text
+    .split("\n")
+    .filter((l) => !l.trimStart().startsWith("#"))
+    .flatMap((l) => l.split(/\s+/))
+    .filter((w) => w !== "");
+  return parseAgeIdentities(words.join("\n"), source);
+}
+
+export function ageRecipientOf(identity: AgeIdentity): string {
+  return identity.recipient;
+}
+
+/**
+ * A stable, non-secret id for a key: the recipient itself for X25519 (what `sops` files list), and
+ * `age1pq1:` plus a SHA-256 fingerprint for post-quantum recipients, which are ~2000 characters long.
+ */
+export function keyIdOf(key: AgeIdentity | string): string {
+  const r = typeof key === "string" ? key : key.recipient;
+  if (!r.startsWith("age1pq1")) return r;
+  return `age1pq1:${createHash("sha256").update(r).digest("hex").slice(0, 16)}`;
+}
+
+/** Validates a recipient string (what `--age` and `.sops.yaml` give) and returns it trimmed. */
+export function parseAgeRecipient(s: string): string {
+  const r = s.trim();
+  if (r.startsWith("ssh-")) throw new AgeRecipientError(`SSH recipients are not supported by seal (${r.slice(0, 20)}…); use an age1… recipient`);
+  const d = bech32Decode(r);
+  if (!d || r !== r.toLowerCase()) throw new AgeRecipientError(`"${r.slice(0, 80)}" is not an age recipient (expected age1…)`);
+  if (d.hrp === "age" && d.bytes.length === 32) return r;
+  if (d.hrp === "age1pq" && d.bytes.length === 1216) return r;
+  throw new AgeRecipientError(`"${r.slice(0, 80)}" is not a supported age recipient (X25519 age1… or post-quantum age1pq1…)`);
+}
+
+/** Wraps a data key to one recipient: an armored age file, exactly as sops stores it in `enc`. */
+export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promise<string> {
+  const e = new Encrypter();
+  e.addRecipient(parseAgeRecipient(recipient));
+  return armor.encode(await e.encrypt(dataKey));
+}
+
+/** A new identity, as age-keygen would write it (X25519 unless `postQuantum`). */
+export async function generateAgeIdentity(opts: { postQuantum?: boolean } = {}): Promise<AgeIdentity> {
+  const secret = opts.postQuantum ? await generateHybridIdentity() : await generateX25519Identity();
+  return new AgeIdentity(secret, "generated");
+}
+
+/** The key-file text age-keygen writes: created date, public key comment, the identity. */
+export function formatAgeKeyFile(identity: AgeIdentity, now = new Date()): string {
+  const created = now.toISOString().replace(/\.\d{3}Z$/, "Z");
+  return `# created: ${created}\n# public key: ${identity.recipient}\n${identity.revealSecret()}\n`;
+}
