@@ -79,7 +79,7 @@ export class Keyring extends EventEmitter<KeyringEvents> {
   /** Loads every source once (throwing KeyringLoadError if any cannot be read), then watches them. */
   static async open(options: KeyringOptions): Promise<Keyring> {
     const ring = new Keyring(await loadAll(options), options);
-    ring.#startWatching();
+    await ring.#startWatching();
     return ring;
   }
 
@@ -139,7 +139,7 @@ export class Keyring extends EventEmitter<KeyringEvents> {
     });
   }
 
-  #startWatching(): void {
+  async #startWatching(): Promise<void> {
     const dirs = this.#options.dirs ?? [];
     if (this.#options.watch !== false && dirs.length) {
       const debounceMs = this.#options.debounceMs ?? 200;
@@ -152,6 +152,9 @@ export class Keyring extends EventEmitter<KeyringEvents> {
       this.#watcher.on("error", (err) => {
         if (!this.#closed) this.emit("reloadError", err instanceof Error ? err : new Error(String(err)));
       });
+      // Changes made before the initial scan completes go unreported, so open() returns only once it has.
+      const watcher = this.#watcher;
+      await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
     }
     const every = this.#options.resyncIntervalMs ?? 60_000;
     if (every > 0 && (dirs.length || this.#options.kube)) {
