@@ -8,7 +8,7 @@
  *   .*                   ignored (the kubelet's ..data and ..<timestamp> entries)
  *   anything else        ignored
  */
-import { keyIdOf, parseAgeIdentities, type AgeIdentity } from "../age.js";
+import { AgeKeyError, keyIdOf, parseAgeIdentities, type AgeIdentity } from "../age.js";
 import { SealedSecretError } from "../sealed/errors.js";
 import { loadRsaKey, type RsaKey } from "../sealed/rsa-key.js";
 import { KeyringLoadError } from "./errors.js";
@@ -49,7 +49,7 @@ export function keysFromNamedTexts(texts: ReadonlyMap<string, string>, source: s
     } catch (err) {
       if (err instanceof KeyringLoadError) throw err;
       // Key-parsing errors already name the file and say what is wrong; wrap them so callers see one type.
-      const message = err instanceof SealedSecretError || (err instanceof Error && err.name === "AgeKeyError") ? err.message : "cannot be read as a key";
+      const message = err instanceof SealedSecretError || err instanceof AgeKeyError ? err.message : "cannot be read as a key";
       throw new KeyringLoadError(where, message.startsWith(where) ? message.slice(where.length).replace(/^[:\s]+/, "") : message, { cause: err });
     }
   }
