@@ -233,10 +233,30 @@ function emitMap(m: TreeMap, indent: number, inline: boolean): string {
       first = false;
       continue;
     }
-    const k = emitScalar(it.key, 0, true);
-    out += pad(`${k}:${emitValueAfterKey(it.value, indent)}`);
+    if (isSimpleKey(it.key)) {
+      out += pad(`${emitScalar(it.key, 0, true)}:${emitValueAfterKey(it.value, indent)}`);
+    } else {
+      // go-yaml writes long (>128 bytes) or multi-line keys as complex keys: "? key" then ": value".
+      out += pad(`? ${emitScalar(it.key, nextIndent(indent, false))}\n`);
+      out += `${" ".repeat(indent)}:${emitValueAfterComplexKey(it.value, indent)}`;
+    }
   }
   return out;
+}
+
+const lineBreak = /[\n\r\u0085\u2028\u2029]/;
+
+function isSimpleKey(k: string): boolean {
+  return Buffer.byteLength(k, "utf8") <= 128 && !lineBreak.test(k);
+}
+
+/** After a complex key's ":", a block collection starts on the same line, padded to its indent. */
+function emitValueAfterComplexKey(v: TreeValue, indent: number): string {
+  const inner = nextIndent(indent, false);
+  const pad = " ".repeat(Math.max(1, inner - indent - 1));
+  if (v instanceof TreeMap && !isEmptyCollection(v)) return pad + emitMap(v, inner, true);
+  if (Array.isArray(v) && !isEmptyCollection(v)) return pad + emitSeq(v, inner, true);
+  return emitValueAfterKey(v, indent);
 }
 
 function emitValueAfterKey(v: TreeValue, indent: number): string {
