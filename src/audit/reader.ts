@@ -37,7 +37,7 @@ export async function* readLines(files: readonly string[]): AsyncGenerator<RawLi
       }
       if (start < chunk.length) pending.push(chunk.subarray(start));
     }
-    if (pending.length > 0) yield { file, line: ++line, offset, bytes: Buffer.concat(pending), complete: false };
+    if (pending.length > 0) yield { file, line: line + 1, offset, bytes: Buffer.concat(pending), complete: false };
   }
 }
 

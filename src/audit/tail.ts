@@ -12,18 +12,20 @@ import { parseLine, readEntries } from "./reader.js";
 
 const PLAIN = /^[\w.:/@+=-]+$/;
 const quote = (text: string) => (PLAIN.test(text) ? text : JSON.stringify(text));
-const SKIP = new Set(["seq", "ts", "action", "prev", "mac", "group", "kind", "namespace", "name"]);
+const HEADER = new Set(["seq", "ts", "action", "prev", "mac"]);
+const SUBJECT = new Set(["group", "kind", "namespace", "name"]);
 
 export function formatEntry(entry: AuditEntry): string {
   const record = entry as unknown as Record<string, unknown>;
   const parts = [entry.ts, `#${entry.seq}`, entry.action];
-  if (typeof record.kind === "string" && typeof record.name === "string") {
+  const subject = typeof record.kind === "string" && typeof record.name === "string";
+  if (subject) {
     const group = typeof record.group === "string" && record.group !== "" ? `.${record.group}` : "";
     const ns = typeof record.namespace === "string" ? `${record.namespace}/` : "";
     parts.push(quote(`${record.kind}${group}/${ns}${record.name}`));
   }
   for (const [key, value] of Object.entries(record)) {
-    if (SKIP.has(key) || value === undefined) continue;
+    if (HEADER.has(key) || (subject && SUBJECT.has(key)) || value === undefined) continue;
     const text = key === "revision" && typeof value === "string" ? value.slice(0, 12) : String(value);
     parts.push(`${key}=${quote(text)}`);
   }

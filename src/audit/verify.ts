@@ -63,6 +63,14 @@ function seqOf(raw: RawLine): number | undefined {
   }
 }
 
+/** Look-ahead after a sequence gap: if the expected entry comes later it was moved, otherwise it is gone. */
+async function findSeq(lines: AsyncIterator<RawLine>, seq: number): Promise<RawLine | undefined> {
+  for (let rest = await lines.next(); !rest.done; rest = await lines.next()) {
+    if (seqOf(rest.value) === seq) return rest.value;
+  }
+  return undefined;
+}
+
 export async function verifyLog(files: readonly string[], opts: VerifyOptions = {}): Promise<VerifyResult> {
   const lines = readLines(files)[Symbol.asyncIterator]();
   let count = 0;
@@ -104,8 +112,10 @@ export async function verifyLog(files: readonly string[], opts: VerifyOptions = 
       } else if (entry.action === "log-rotated") {
         startsAfterRotation = true;
       } else {
+        const later = await findSeq(lines, 1);
+        if (later) return broken("reordered", raw, `${name}: reordered: it comes before entry #1 (${where(later)})`, entry.seq);
         return broken("missing", raw, `${where(raw)}: missing: ${range(1, entry.seq - 1)} missing: the log starts at ${name}, ` +
-          "which is neither entry #1 nor the first entry of a rotated file", entry.seq);
+          "which is neither entry #1 nor the first entry of a rotated file", 1);
       }
     } else {
       const expected = previous.ref.seq + 1;
@@ -113,12 +123,8 @@ export async function verifyLog(files: readonly string[], opts: VerifyOptions = 
         return broken("reordered", raw, `${name}: reordered: it comes after entry #${previous.ref.seq} (entries moved or duplicated)`, entry.seq);
       }
       if (entry.seq > expected) {
-        // Look ahead: if the expected entry comes later it was moved, otherwise it is gone.
-        for (let rest = await lines.next(); !rest.done; rest = await lines.next()) {
-          if (seqOf(rest.value) === expected) {
-            return broken("reordered", raw, `${name}: reordered: it comes before entry #${expected} (${where(rest.value)})`, entry.seq);
-          }
-        }
+        const later = await findSeq(lines, expected);
+        if (later) return broken("reordered", raw, `${name}: reordered: it comes before entry #${expected} (${where(later)})`, entry.seq);
         return broken("missing", raw, `${where(raw)}: missing: ${range(expected, entry.seq - 1)} missing between ` +
           `entry #${previous.ref.seq} (${where(previous.ref)}) and ${name}`, expected);
       }

@@ -63,7 +63,8 @@ function addFilterOptions(cmd: Command, window: boolean): Command {
 
 /** The files to read: --log as given, or the daemon's default log, with rotated files in order. */
 async function resolveLogFiles(opts: LogOptions): Promise<string[]> {
-  const given = opts.log ?? [defaultAuditLogPath(opts.dataDir)];
+  // An empty SEALSYNC_DATA_DIR means unset, not the current directory.
+  const given = opts.log ?? [defaultAuditLogPath(opts.dataDir || DEFAULT_DATA_DIR)];
   const files = await expandLogFiles(given);
   for (const file of files) {
     if (!(await access(file).then(() => true, () => false))) {
