@@ -20,8 +20,8 @@ const optInt = { type: "int", optional: true } as const;
 function oneOf<const V extends readonly string[]>(...values: V) {
   return { type: "enum", optional: false, values } as const;
 }
-function optional<const F extends FieldSpec>(field: F) {
-  return { ...field, optional: true } as const;
+function optOneOf<const V extends readonly string[]>(...values: V) {
+  return { type: "enum", optional: true, values } as const;
 }
 
 /** The object an action touched. `group` is "" for the core API group (v1 Secret, ConfigMap…). */
@@ -38,9 +38,9 @@ export const ACTIONS = {
   "daemon-start": { version: string, namespace: optString, identity: optString, pid: optInt },
   "daemon-stop": { reason: string, identity: optString },
   "sync-started": {
-    revision: string, ref: optString, trigger: optional(oneOf(...SYNC_TRIGGERS)),
+    revision: string, ref: optString, trigger: optOneOf(...SYNC_TRIGGERS),
     author: optString, committer: optString, commitTime: optString, subject: optString,
-    signature: optional(oneOf(...SIGNATURE_STATUSES)), signer: optString,
+    signature: optOneOf(...SIGNATURE_STATUSES), signer: optString,
   },
   "sync-finished": { revision: string, created: int, configured: int, unchanged: int, pruned: int, durationMs: optInt },
   // `reason` is a closed Reason word (FetchFailed, DecryptFailed…); `message` is an error text, which

@@ -62,8 +62,12 @@ export function createAuditHandler(opts: AuditHandlerOptions): (req: IncomingMes
       throw err;
     }
     const files: string[] = [];
-    for (const file of await expandLogFiles([opts.file])) {
-      if (await access(file).then(() => true, () => false)) files.push(file);
+    try {
+      for (const file of await expandLogFiles([opts.file])) {
+        if (await access(file).then(() => true, () => false)) files.push(file);
+      }
+    } catch (err) {
+      return sendError(res, 500, `cannot list the audit log files (${(err as NodeJS.ErrnoException).code ?? "error"}); see the daemon's log`);
     }
     res.writeHead(200, {
       "content-type": CONTENT_TYPES[query.format],

@@ -13,7 +13,9 @@ import { tempDir } from "./helpers.js";
 
 let dir: string;
 let cleanup: () => void;
-beforeEach(() => ({ dir, cleanup } = tempDir()));
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+});
 afterEach(() => cleanup());
 
 const KEY = "crash-test-hmac-key-32-bytes-long";

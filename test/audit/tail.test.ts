@@ -7,7 +7,9 @@ import { sampleEvent, tempDir, tickingClock, writeLog } from "./helpers.js";
 
 let dir: string;
 let cleanup: () => void;
-beforeEach(() => ({ dir, cleanup } = tempDir()));
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+});
 afterEach(() => cleanup());
 
 describe("formatEntry", () => {
