@@ -1,12 +1,37 @@
 #!/usr/bin/env node
-/** `seal`: the developer CLI that encrypts secrets before `git commit`. Parsing and output only. */
+/** `seal`: the developer CLI that encrypts secrets before `git commit`. Registers commands only. */
 import { Command } from "commander";
 import { VERSION } from "../version.js";
+import { registerCheck } from "./seal/check.js";
+import { registerDecrypt } from "./seal/decrypt.js";
+import { registerEncrypt } from "./seal/encrypt.js";
+import { registerKeygen } from "./seal/keygen.js";
+import { registerRotate } from "./seal/rotate.js";
+import { registerSecret } from "./seal/secret.js";
+import { registerUpdateKeys } from "./seal/updatekeys.js";
 
 const program = new Command()
   .name("seal")
   .description("Encrypt Kubernetes secrets for sealsync before they are committed (SOPS+age or SealedSecrets).")
   .version(VERSION, "-V, --version", "print the version and exit")
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText(
+    "after",
+    `
+Data goes to stdout, messages to stderr; any failure exits non-zero.
+
+Example — encrypt a Secret before committing it:
+  $ seal keygen                                   # prints your age1… recipient
+  $ seal encrypt -i --age age1… k8s/secret.yaml
+  $ seal check --install-hook                     # refuse plaintext Secrets at commit time`,
+  );
+
+registerKeygen(program);
+registerEncrypt(program);
+registerDecrypt(program);
+registerSecret(program);
+registerRotate(program);
+registerUpdateKeys(program);
+registerCheck(program);
 
 await program.parseAsync(process.argv);

@@ -151,3 +151,18 @@ export async function updateSopsFileKeys(bytes: Uint8Array, opts: UpdateKeysOpti
     removed: current.filter((r) => !unique.includes(r)),
   };
 }
+
+/** Encrypts documents built in memory (e.g. a Secret made from literals) without a plaintext file. */
+export async function encryptSopsTrees(docs: TreeMap[], opts: Omit<EncryptFileOptions, "format"> & { format?: SopsFormat }): Promise<Uint8Array> {
+  const format = opts.format ?? "yaml";
+  const loc: SopsLocation = { file: opts.file };
+  const selectors = hasSelector(opts.selectors) ? opts.selectors : defaultSelectors(docs, format);
+  const enc = await encryptTrees(docs, {
+    keyGroups: opts.keyGroups ?? [opts.recipients ?? []],
+    shamirThreshold: opts.shamirThreshold,
+    selectors,
+    macOnlyEncrypted: opts.macOnlyEncrypted,
+    now: opts.now,
+  }, loc);
+  return emitEncrypted(enc, format);
+}

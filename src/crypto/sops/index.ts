@@ -6,6 +6,7 @@ export {
   rotateSopsFile,
   updateSopsFileKeys,
   isEncryptedFile,
+  encryptSopsTrees,
   defaultSelectors,
   type DecryptFileOptions,
   type DecryptedFile,
@@ -30,3 +31,5 @@ export {
   type SopsLocation,
 } from "./errors.js";
 export { looksEncrypted } from "./cipher.js";
+export { inspectEncryptedTrees, findingText, type Finding } from "./inspect.js";
+export { TreeMap, Comment, type TreeValue } from "./tree.js";

@@ -1,0 +1,236 @@
+/**
+ * `seal check PATH…`: the pre-commit guard. One line per finding and exit 1 for a plaintext Secret, a
+ * half-encrypted file, a garbled ENC value or (with a key) a MAC mismatch; a summary and exit 0 otherwise.
+ * `--staged` checks what is staged in Git; `--install-hook` installs that as the pre-commit hook.
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { parseAllDocuments } from "yaml";
+import type { AgeIdentity } from "../../crypto/age.js";
+import {
+  decryptSopsFile,
+  findingText,
+  inspectEncryptedTrees,
+  loadEncrypted,
+  SopsError,
+  SopsNoMatchingKeyError,
+  SopsUnsupportedKeyError,
+  type Finding,
+  type SopsFormat,
+} from "../../crypto/sops/index.js";
+import { processIo, runCommand, say, UsageError, writeStdout, type Io } from "./common.js";
+import { loadIdentities } from "./keys.js";
+import { addKeyOption } from "./options.js";
+
+export interface CheckOptions {
+  key: string[];
+  staged?: boolean;
+  installHook?: boolean;
+  force?: boolean;
+}
+
+const SKIP_DIRS = new Set([".git", "node_modules", ".cache"]);
+const FORMATS: Record<string, SopsFormat> = { ".yaml": "yaml", ".yml": "yaml", ".json": "json", ".env": "dotenv" };
+
+interface Source {
+  name: string;
+  read: () => Buffer;
+}
+
+interface Tally {
+  files: number;
+  verified: number;
+  unverified: number;
+}
+
+function walk(p: string, io: Io, out: Source[], explicit: boolean): void {
+  const abs = path.resolve(io.cwd, p);
+  let st;
+  try {
+    st = statSync(abs);
+  } catch {
+    throw new UsageError(`${p}: no such file or directory`);
+  }
+  if (st.isDirectory()) {
+    for (const e of readdirSync(abs, { withFileTypes: true })) {
+      if (e.isDirectory() && SKIP_DIRS.has(e.name)) continue;
+      if (e.isDirectory() || e.isFile()) walk(path.join(p, e.name), io, out, false);
+    }
+  } else if (st.isFile() && (explicit || FORMATS[path.extname(p).toLowerCase()])) {
+    out.push({ name: p, read: () => readFileSync(abs) });
+  }
+}
+
+function git(args: string[], io: Io): Buffer {
+  const res = spawnSync("git", args, { cwd: io.cwd, maxBuffer: 256 * 1024 * 1024 });
+  if (res.error) throw new UsageError(`git is needed for this (${res.error.message})`);
+  if (res.status !== 0) throw new UsageError(`git ${args[0]} failed: ${res.stderr.toString().trim()}`);
+  return res.stdout;
+}
+
+function stagedSources(io: Io): Source[] {
+  return git(["diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z"], io)
+    .toString("utf8")
+    .split("\0")
+    .filter((n) => n !== "" && FORMATS[path.extname(n).toLowerCase()])
+    // The staged blob, not the working tree: that is what the commit will contain.
+    .map((name) => ({ name, read: () => git(["show", `:${name}`], io) }));
+}
+
+type Doc = Record<string, unknown>;
+
+/** Parsed documents for the plaintext checks; undefined when the file is not data (e.g. a template). */
+function plainDocs(bytes: Buffer, format: SopsFormat): Doc[] | undefined {
+  const text = bytes.toString("utf8");
+  try {
+    if (format === "json") return [JSON.parse(text) as Doc];
+    if (format === "yaml") {
+      const docs = parseAllDocuments(text);
+      if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) return undefined;
+      return docs.map((d) => d.toJS() as Doc);
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function isMap(v: unknown): v is Doc {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function secretName(d: Doc): string {
+  const md = isMap(d.metadata) ? d.metadata : {};
+  const name = typeof md.name === "string" ? md.name : "(unnamed)";
+  return typeof md.namespace === "string" ? `${md.namespace}/${name}` : name;
+}
+
+async function checkOne(src: Source, identities: AgeIdentity[] | undefined, tally: Tally): Promise<Finding[]> {
+  const format = FORMATS[path.extname(src.name).toLowerCase()] ?? "binary";
+  const bytes = src.read();
+  tally.files++;
+  const findings: Finding[] = [];
+  const text = bytes.toString("utf8");
+  const looksSops = format === "dotenv" ? /^sops_/m.test(text) : format === "binary" ? /"sops"\s*:/.test(text) : /^sops\s*:|"sops"\s*:/m.test(text);
+  if (!looksSops) {
+    const docs = format === "dotenv" || format === "binary" ? undefined : plainDocs(bytes, format);
+    docs?.forEach((d, i) => {
+      if (!isMap(d)) return;
+      const index = docs.length > 1 ? i : undefined;
+      if (d.kind === "Secret") findings.push({ file: src.name, index, message: `plaintext Secret ${secretName(d)}; encrypt it with \`seal encrypt -i ${src.name}\`` });
+      else if (d.kind === undefined && (isMap(d.stringData) || isMap(d.data))) {
+        findings.push({ file: src.name, index, message: "plaintext stringData/data (looks like a Secret); encrypt it before committing" });
+      }
+    });
+    return findings;
+  }
+  // A SOPS file: every document must carry metadata, every selected value must be encrypted.
+  const docs = format === "yaml" || format === "json" ? plainDocs(bytes, format) : undefined;
+  docs?.forEach((d, i) => {
+    if (isMap(d) && !("sops" in d)) findings.push({ file: src.name, index: i, message: "document without sops metadata in an encrypted file (half-encrypted); encrypt the whole file" });
+  });
+  let enc;
+  try {
+    enc = loadEncrypted(bytes, format, { file: src.name });
+  } catch (err) {
+    if (err instanceof SopsError) return [...findings, { file: src.name, message: err.message.slice(src.name.length + 2) }];
+    throw err;
+  }
+  findings.push(...inspectEncryptedTrees(enc.docs, enc.metadata, { file: src.name }));
+  if (findings.length > 0) return findings;
+  if (!identities) {
+    tally.unverified++;
+    return findings;
+  }
+  try {
+    await decryptSopsFile(bytes, { format, file: src.name, identities });
+    tally.verified++;
+  } catch (err) {
+    if (err instanceof SopsNoMatchingKeyError || err instanceof SopsUnsupportedKeyError) tally.unverified++;
+    else if (err instanceof SopsError) findings.push({ file: src.name, message: err.message.slice(src.name.length + 2) });
+    else throw err;
+  }
+  return findings;
+}
+
+const HOOK_MARKER = "# installed by `seal check --install-hook`";
+
+function installHook(opts: CheckOptions, io: Io): number {
+  const hooks = path.resolve(io.cwd, git(["rev-parse", "--git-path", "hooks"], io).toString("utf8").trim());
+  const file = path.join(hooks, "pre-commit");
+  if (existsSync(file) && !readFileSync(file, "utf8").includes(HOOK_MARKER) && !opts.force) {
+    throw new UsageError(`${file} exists and was not written by seal; add \`seal check --staged\` to it yourself, or use --force to replace it`);
+  }
+  // Call this very seal (node + script) so the hook works without seal on PATH.
+  const script = process.argv[1] ? path.resolve(process.argv[1]) : "";
+  const self = script && existsSync(script) ? `"${process.execPath}" "${script}"` : "seal";
+  const body = `#!/bin/sh
+${HOOK_MARKER}
+# Refuses a commit that stages a plaintext Kubernetes Secret or a broken SOPS file.
+exec ${self} check --staged
+`;
+  mkdirSync(hooks, { recursive: true });
+  writeFileSync(file, body, { mode: 0o755 });
+  chmodSync(file, 0o755);
+  say(io, `installed ${file}: commits now run \`seal check --staged\``);
+  return 0;
+}
+
+export async function checkCommand(paths: string[], opts: CheckOptions, io: Io): Promise<number> {
+  if (opts.installHook) return installHook(opts, io);
+  if (opts.staged && paths.length > 0) throw new UsageError("--staged checks the Git index; do not give paths with it");
+  const sources: Source[] = [];
+  if (opts.staged) sources.push(...stagedSources(io));
+  else {
+    if (paths.length === 0) throw new UsageError("give files or directories to check (or --staged)");
+    for (const p of paths) walk(p, io, sources, true);
+  }
+  // Overlapping paths (k8s and .) name some files twice; check each once.
+  const unique = [...new Map(sources.map((s) => [path.resolve(io.cwd, s.name), s])).values()];
+  let identities: AgeIdentity[] | undefined;
+  try {
+    identities = loadIdentities(opts.key, io).identities;
+  } catch (err) {
+    // Without a key the structure is still checked; only an explicit --key must work.
+    if (opts.key.length > 0 || !(err instanceof UsageError)) throw err;
+  }
+  const tally: Tally = { files: 0, verified: 0, unverified: 0 };
+  const findings: Finding[] = [];
+  for (const s of unique) findings.push(...(await checkOne(s, identities, tally)));
+  if (findings.length > 0) await writeStdout(io, findings.map((f) => `${findingText(f)}\n`).join(""));
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  const macNote = tally.verified + tally.unverified > 0 ? `; MAC verified for ${tally.verified} of ${tally.verified + tally.unverified} encrypted` : "";
+  if (findings.length > 0) {
+    say(io, `seal check: ${plural(findings.length, "problem")} in ${plural(tally.files, "file")} checked${macNote}`);
+    return 1;
+  }
+  say(io, `seal check: ${plural(tally.files, "file")} checked, no plaintext secrets${macNote}`);
+  return 0;
+}
+
+export function registerCheck(program: Command): void {
+  const cmd = program
+    .command("check")
+    .description("fail on plaintext Secrets and broken SOPS files (the pre-commit guard)")
+    .argument("[paths...]", "files or directories (YAML, JSON, .env; .git and node_modules are skipped)")
+    .option("--staged", "check the files staged in Git (their staged content)")
+    .option("--install-hook", "install a Git pre-commit hook that runs `seal check --staged`")
+    .option("--force", "with --install-hook: replace an existing pre-commit hook");
+  addKeyOption(cmd);
+  cmd.addHelpText(
+    "after",
+    `
+Findings: a kind: Secret (or stringData/data) in plaintext, a document without sops metadata in an
+encrypted file, a value left unencrypted, a garbled ENC[…] value, and — when a key can open the file —
+a MAC mismatch. Exit 1 with one line per finding on stdout; exit 0 with a summary on stderr.
+
+Examples:
+  $ seal check k8s/
+  $ seal check --install-hook`,
+  );
+  cmd.action(async (paths: string[], flags: CheckOptions) => {
+    await runCommand("check", processIo, () => checkCommand(paths, flags, processIo));
+  });
+}
