@@ -300,20 +300,22 @@ export class AuditLog {
     const written: AuditEntry[] = [];
     const lines: string[] = [];
     let pending = "";
+    let pendingBytes = 0;
     const flushPending = async () => {
       if (pending) await this.writeAll(pending);
       pending = "";
+      pendingBytes = 0;
     };
     const add = (sealed: { entry: AuditEntry; line: string }, marker = false) => {
       this.seq = sealed.entry.seq;
       this.prevHash = lineHash(sealed.line);
       pending += `${sealed.line}\n`;
+      pendingBytes += Buffer.byteLength(sealed.line) + 1;
       lines.push(sealed.line);
       if (!marker) written.push(sealed.entry);
     };
     for (const event of events) {
       let sealed = this.seal(event);
-      const pendingBytes = Buffer.byteLength(pending);
       const lineBytes = Buffer.byteLength(sealed.line) + 1;
       if (this.maxBytes > 0 && this.size + pendingBytes > 0 && this.size + pendingBytes + lineBytes > this.maxBytes) {
         await flushPending();

@@ -99,6 +99,9 @@ describe("audit verify", () => {
       stderr: `error: no audit log at ${file}: pass --log FILE, or --data-dir DIR (env SEALSYNC_DATA_DIR) naming the daemon's data directory\n`,
     });
     expect(sealsync(["audit", "verify", "--log", path.join(dir, "x.jsonl")])).toMatchObject({ exitCode: 2, stderr: `error: no audit log at ${path.join(dir, "x.jsonl")}: check the path given to --log\n` });
+    expect(sealsync(["audit", "export", "--log", dir])).toEqual({
+      exitCode: 2, stdout: "", stderr: `error: ${dir} is a directory: pass the log file in it, e.g. --log ${path.join(dir, "audit.jsonl")}\n`,
+    });
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createWriteStream } from "node:fs";
-import { access, rename, rm } from "node:fs/promises";
+import { rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import {
   AuditError,
@@ -67,11 +67,13 @@ async function resolveLogFiles(opts: LogOptions): Promise<string[]> {
   const given = opts.log ?? [defaultAuditLogPath(opts.dataDir || DEFAULT_DATA_DIR)];
   const files = await expandLogFiles(given);
   for (const file of files) {
-    if (!(await access(file).then(() => true, () => false))) {
+    const info = await stat(file).catch(() => undefined);
+    if (!info) {
       throw new UsageError(opts.log
         ? `no audit log at ${file}: check the path given to --log`
         : `no audit log at ${file}: pass --log FILE, or --data-dir DIR (env ${DATA_DIR_ENV}) naming the daemon's data directory`);
     }
+    if (info.isDirectory()) throw new UsageError(`${file} is a directory: pass the log file in it, e.g. --log ${path.join(file, "audit.jsonl")}`);
   }
   return files;
 }
@@ -97,7 +99,8 @@ function skipReporter(): { onSkip: (s: SkippedLine) => void; done: () => void } 
 
 function describeFsError(err: unknown): string | undefined {
   const e = err as NodeJS.ErrnoException;
-  return typeof e?.code === "string" && e.path ? `cannot read ${e.path} (${e.code}): check the path and its permissions` : undefined;
+  if (typeof e?.code !== "string" || typeof e.syscall !== "string") return undefined;
+  return `cannot read ${e.path ?? "the audit log"} (${e.code}): check the path and its permissions`;
 }
 
 /** Runs a command body, maps errors to messages and exit codes; unknown errors are bugs and keep their stack. */
@@ -157,7 +160,10 @@ async function runExport(opts: ExportOpts): Promise<number> {
     out.destroy();
     await rm(temp, { force: true });
     const e = err as NodeJS.ErrnoException;
-    if (e.code && e.syscall !== "read") throw new UsageError(`cannot write ${target} (${e.code}): check that its directory exists and is writable`);
+    // Errors about the output file are the user's to fix; errors reading the log keep their own message.
+    if (e.code && (e.path === temp || e.path === target)) {
+      throw new UsageError(`cannot write ${target} (${e.code}): check that its directory exists and is writable`);
+    }
     throw err;
   }
   skips.done();
