@@ -34,7 +34,7 @@ export function sops(args: string[], opts: { keyFile?: string; cwd?: string; inp
   return run(testAssets().sops, args, {
     cwd: opts.cwd,
     input: opts.input,
-    env: { SOPS_AGE_KEY_FILE: opts.keyFile ?? "", XDG_CONFIG_HOME: path.join(os.tmpdir(), "seal-no-config"), HOME: path.join(os.tmpdir(), "seal-no-home") },
+    env: { SOPS_AGE_KEY_FILE: opts.keyFile, SOPS_AGE_KEY_CMD: undefined, SOPS_AGE_KEY: undefined, XDG_CONFIG_HOME: path.join(os.tmpdir(), "seal-no-config"), HOME: path.join(os.tmpdir(), "seal-no-home") },
   });
 }
 
