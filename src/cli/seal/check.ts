@@ -41,8 +41,9 @@ interface Source {
 
 interface Tally {
   files: number;
+  /** SOPS files seen, and how many of those a held key opened with a valid MAC. */
+  encrypted: number;
   verified: number;
-  unverified: number;
 }
 
 function walk(p: string, io: Io, out: Source[], explicit: boolean): void {
@@ -127,6 +128,7 @@ async function checkOne(src: Source, identities: AgeIdentity[] | undefined, tall
     return findings;
   }
   // A SOPS file: every document must carry metadata, every selected value must be encrypted.
+  tally.encrypted++;
   const docs = format === "yaml" || format === "json" ? plainDocs(bytes, format) : undefined;
   docs?.forEach((d, i) => {
     if (isMap(d) && !("sops" in d)) findings.push({ file: src.name, index: i, message: "document without sops metadata in an encrypted file (half-encrypted); encrypt the whole file" });
@@ -140,16 +142,13 @@ async function checkOne(src: Source, identities: AgeIdentity[] | undefined, tall
   }
   findings.push(...inspectEncryptedTrees(enc.docs, enc.metadata, { file: src.name }));
   if (findings.length > 0) return findings;
-  if (!identities) {
-    tally.unverified++;
-    return findings;
-  }
+  if (!identities) return findings;
   try {
     await decryptSopsFile(bytes, { format, file: src.name, identities });
     tally.verified++;
   } catch (err) {
-    if (err instanceof SopsNoMatchingKeyError || err instanceof SopsUnsupportedKeyError) tally.unverified++;
-    else if (err instanceof SopsError) findings.push({ file: src.name, message: err.message.slice(src.name.length + 2) });
+    if (err instanceof SopsNoMatchingKeyError || err instanceof SopsUnsupportedKeyError) return findings;
+    if (err instanceof SopsError) findings.push({ file: src.name, message: err.message.slice(src.name.length + 2) });
     else throw err;
   }
   return findings;
@@ -196,12 +195,12 @@ export async function checkCommand(paths: string[], opts: CheckOptions, io: Io):
     // Without a key the structure is still checked; only an explicit --key must work.
     if (opts.key.length > 0 || !(err instanceof UsageError)) throw err;
   }
-  const tally: Tally = { files: 0, verified: 0, unverified: 0 };
+  const tally: Tally = { files: 0, encrypted: 0, verified: 0 };
   const findings: Finding[] = [];
   for (const s of unique) findings.push(...(await checkOne(s, identities, tally)));
   if (findings.length > 0) await writeStdout(io, findings.map((f) => `${findingText(f)}\n`).join(""));
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
-  const macNote = tally.verified + tally.unverified > 0 ? `; MAC verified for ${tally.verified} of ${tally.verified + tally.unverified} encrypted` : "";
+  const macNote = tally.encrypted > 0 ? `; MAC verified for ${tally.verified} of ${tally.encrypted} encrypted` : "";
   if (findings.length > 0) {
     say(io, `seal check: ${plural(findings.length, "problem")} in ${plural(tally.files, "file")} checked${macNote}`);
     return 1;
