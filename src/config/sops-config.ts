@@ -26,6 +26,8 @@ export interface CreationRule {
   shamirThreshold: number;
   selectors: Selectors;
   macOnlyEncrypted: boolean;
+  /** Why seal cannot honour this rule (non-age keys); reported only when the rule is the one matched. */
+  unsupported?: string;
 }
 
 export interface SopsConfig {
@@ -110,19 +112,21 @@ export function parseSopsConfig(text: string, file: string): SopsConfig {
       }
       if (count > 1) throw new SopsConfigError(`${where}: only one of ${SELECTORS.map(([f]) => f).join(", ")} may be set`);
       let keyGroups: string[][];
+      let unsupported: string | undefined;
       if (Array.isArray(o.key_groups) && o.key_groups.length > 0) {
         keyGroups = o.key_groups.map((g: unknown, gi) => {
           const gw = `${where}.key_groups[${gi}]`;
           if (typeof g !== "object" || g === null) throw new SopsConfigError(`${gw} must be a map`);
           const other = hasNonAge(g as Record<string, unknown>);
-          if (other) throw new SopsConfigError(`${gw} uses ${other} keys; seal encrypts to age only — use sops for this rule`);
+          if (other) unsupported ??= `${gw} uses ${other} keys; seal encrypts to age only — use sops for files matching this rule`;
           return recipientList((g as Record<string, unknown>).age, `${gw}.age`);
         });
       } else {
         const other = hasNonAge(o);
         const age = recipientList(o.age, `${where}.age`);
-        if (other && age.length === 0) throw new SopsConfigError(`${where} uses ${other} keys only; seal encrypts to age only — add age recipients or use sops`);
-        if (other) throw new SopsConfigError(`${where} also lists ${other} keys, which seal cannot wrap to; use sops for this rule or drop them`);
+        // Encrypting to the age keys alone would silently lock the other key holders out: refuse instead.
+        if (other && age.length === 0) unsupported = `${where} uses ${other} keys only; seal encrypts to age only — add age recipients or use sops`;
+        else if (other) unsupported = `${where} also lists ${other} keys, which seal cannot wrap to; use sops for files matching this rule, or drop them from it`;
         keyGroups = [age];
       }
       const pathRegex = typeof o.path_regex === "string" ? o.path_regex : undefined;
@@ -142,6 +146,7 @@ export function parseSopsConfig(text: string, file: string): SopsConfig {
         shamirThreshold: typeof threshold === "number" ? threshold : 0,
         selectors,
         macOnlyEncrypted: o.mac_only_encrypted === true,
+        unsupported,
       };
     }),
   };
@@ -164,7 +169,10 @@ export function matchCreationRule(config: SopsConfig, file: string): CreationRul
   const rel = file.startsWith(dir + path.sep) ? file.slice(dir.length + 1) : file;
   const subject = rel.split(path.sep).join("/");
   for (const rule of config.rules) {
-    if (rule.pathRegex === undefined || compileGoRegex(rule.pathRegex, "path_regex").test(subject)) return rule;
+    if (rule.pathRegex === undefined || compileGoRegex(rule.pathRegex, "path_regex").test(subject)) {
+      if (rule.unsupported) throw new SopsConfigError(rule.unsupported);
+      return rule;
+    }
   }
   throw new SopsConfigError(`${config.file}: no creation_rules entry matches ${subject}; add a rule (or a catch-all without path_regex), or pass --age`);
 }

@@ -22,14 +22,14 @@ describe("seal --help", () => {
   it("lists every command", () => {
     const res = sandbox().seal(["--help"]);
     expect(res.exitCode).toBe(0);
-    for (const c of commands) expect(res.stdout).toMatch(new RegExp(`^  ${c} `, "m"));
+    for (const c of commands) expect(res.stdout).toMatch(new RegExp(`^ {2}${c} `, "m"));
   });
 
   it.each(commands)("%s --help shows usage and an example", (c) => {
     const res = sandbox().seal([c, "--help"]);
     expect(res).toMatchObject({ exitCode: 0, stderr: "" });
     expect(res.stdout).toContain(`Usage: seal ${c}`);
-    expect(res.stdout).toMatch(/Examples?:\n  \$ seal /);
+    expect(res.stdout).toMatch(/Examples?:\n {2}\$ seal /);
   });
 });
 

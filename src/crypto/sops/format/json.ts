@@ -104,10 +104,17 @@ class Parser {
     }
   }
   string(): string {
-    const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(this.s.slice(this.pos, this.pos + 1 + this.stringEnd()));
-    if (!m) throw this.error("invalid string");
-    this.pos += m[0].length;
-    return JSON.parse(m[0]) as string;
+    const token = this.s.slice(this.pos, this.pos + this.stringEnd() + 1);
+    let v: unknown;
+    try {
+      // JSON.parse enforces the escapes and rejects raw control characters.
+      v = JSON.parse(token);
+    } catch {
+      throw this.error("invalid string");
+    }
+    if (typeof v !== "string") throw this.error("invalid string");
+    this.pos += token.length;
+    return v;
   }
   stringEnd(): number {
     // Length up to and including the closing quote, skipping escapes; bounds the regex above.
