@@ -56,7 +56,7 @@ describe("kube-apiserver", () => {
 describe("git smart-HTTP server", () => {
   it("serves a shallow, checkout-free clone read in memory, and refuses wrong credentials", async () => {
     const repo = createRepo("smoke");
-    const sha = commitFiles(repo, { "apps/cm.yaml": "kind: ConfigMap\n", "README.md": "hi\n" }, { message: "first" });
+    const sha = await commitFiles(repo, { "apps/cm.yaml": "kind: ConfigMap\n", "README.md": "hi\n" }, { message: "first" });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealsync-clone-"));
     try {
       await isogit.clone({

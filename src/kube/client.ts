@@ -1,0 +1,181 @@
+/**
+ * A thin Kubernetes REST client: KubeConfig (from @kubernetes/client-node) supplies auth and TLS; bodies
+ * are sent and returned as plain JSON, verbatim. The generated models of client-node drop fields they
+ * do not know (CRD fields, newer API fields), which a GitOps apply must never do.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { Agent, request, type RequestOptions } from "node:https";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { existsSync, readFileSync } from "node:fs";
+
+export type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    uid?: string;
+    resourceVersion?: string;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+};
+
+/** An API error with the server's status and message (the body never holds our secret values: we send them, it does not echo them). */
+export class KubeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "KubeApiError";
+  }
+}
+
+export interface KubeResponse<T = unknown> {
+  status: number;
+  body: T;
+}
+
+export interface RequestOpts {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | undefined>;
+  /** Resolve with the status instead of throwing on these codes (e.g. 404). */
+  allow?: number[];
+  signal?: AbortSignal;
+}
+
+const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/**
+ * Loads a kubeconfig: an explicit file, else in-cluster (the pod's service account), else KUBECONFIG or
+ * ~/.kube/config.
+ */
+export function loadKubeConfig(file?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(`${SA_DIR}/token`)) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) {
+    throw new Error("no Kubernetes cluster configured: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod");
+  }
+  return kc;
+}
+
+/** The namespace to work in when none is given: the pod's, else the kubeconfig context's, else "default". */
+export function defaultNamespace(kc: KubeConfig): string {
+  if (existsSync(`${SA_DIR}/namespace`)) return readFileSync(`${SA_DIR}/namespace`, "utf8").trim();
+  const ctx = kc.getContextObject(kc.getCurrentContext());
+  return ctx?.namespace || "default";
+}
+
+export class KubeClient {
+  /** Requests sent, by method ("DRYRUN" for dry-run writes) — benchmarks and the no-write guarantee read it. */
+  readonly requestCount: Record<string, number> = {};
+  private readonly server: URL;
+  private agent?: Agent | HttpAgent;
+
+  constructor(readonly kubeConfig: KubeConfig) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    this.server = new URL(cluster.server);
+  }
+
+  get writes(): number {
+    return ["POST", "PUT", "PATCH", "DELETE"].reduce((n, m) => n + (this.requestCount[m] ?? 0), 0);
+  }
+
+  async request<T = unknown>(method: string, path: string, opts: RequestOpts = {}): Promise<KubeResponse<T>> {
+    const url = new URL(path, this.server);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const options: RequestOptions = { method, headers: { Accept: "application/json" } };
+    // Re-applied per request so rotated tokens (projected SA tokens, exec plugins) are picked up.
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    options.agent = this.agentFor(options);
+    const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+    if (payload) {
+      (options.headers as Record<string, string>)["Content-Type"] = opts.contentType ?? "application/json";
+      // Node sends DELETE bodies neither chunked nor with a length unless told; on a kept-alive
+      // connection the server then reads them as the next request.
+      (options.headers as Record<string, string>)["Content-Length"] = String(payload.length);
+    }
+    const counted = opts.query?.dryRun ? "DRYRUN" : method;
+    this.requestCount[counted] = (this.requestCount[counted] ?? 0) + 1;
+
+    const send = url.protocol === "http:" ? httpRequest : request;
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = send(url, { ...options, signal: opts.signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end(payload);
+    });
+    const body = text ? (safeJson(text) as T) : (undefined as T);
+    if (status >= 400 && !(opts.allow ?? []).includes(status)) {
+      const st = (body ?? {}) as { reason?: string; message?: string; details?: unknown };
+      throw new KubeApiError(status, st.reason ?? String(status),
+        `${method} ${url.pathname}: ${st.message ?? (text.slice(0, 200) || `HTTP ${status}`)}`, st.details);
+    }
+    return { status, body };
+  }
+
+  /** Opens a streaming GET (for watches); the caller consumes the response. */
+  async stream(path: string, query: Record<string, string>, signal: AbortSignal): Promise<import("node:http").IncomingMessage> {
+    const url = new URL(path, this.server);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const options: RequestOptions = { method: "GET", headers: { Accept: "application/json" } };
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    options.agent = this.agentFor(options);
+    const send = url.protocol === "http:" ? httpRequest : request;
+    return new Promise((resolve, reject) => {
+      const req = send(url, { ...options, signal }, (res) => {
+        if ((res.statusCode ?? 0) >= 400) {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => reject(new KubeApiError(res.statusCode ?? 0, "WatchFailed",
+            `watch ${url.pathname}: HTTP ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 200)}`)));
+          return;
+        }
+        resolve(res);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent?.destroy();
+  }
+
+  private agentFor(options: RequestOptions): Agent | HttpAgent {
+    if (!this.agent) {
+      this.agent = this.server.protocol === "http:"
+        ? new HttpAgent({ keepAlive: true, maxSockets: 16 })
+        : new Agent({
+          keepAlive: true,
+          maxSockets: 16,
+          ca: options.ca,
+          cert: options.cert,
+          key: options.key,
+          rejectUnauthorized: options.rejectUnauthorized,
+        });
+    }
+    return this.agent;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text.slice(0, 200) };
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The desired set of one revision: every document parsed, decrypted in memory, validated and ordered.
+ * Either every document passes, or the revision is refused with every problem listed.
+ */
+import { UnknownKindError, splitApiVersion, type Discovery, type ResourceInfo } from "../kube/discovery.js";
+import type { KubeObject } from "../kube/client.js";
+import type { Revision } from "../source/revision.js";
+import { findEncryptedResidue, type DocumentDecryptor, type EncryptionFormat } from "./decrypt.js";
+import { ManifestError, RevisionRejectedError, type DocumentRef } from "./errors.js";
+import { applyOrder } from "./order.js";
+import { parseFiles } from "./parse.js";
+
+export interface DesiredObject {
+  ref: DocumentRef;
+  object: KubeObject;
+  resource: ResourceInfo;
+  /** "group/Kind/name" — unique within the set. */
+  key: string;
+  /** Set when the document was encrypted in Git. */
+  decryption?: { format: EncryptionFormat; keyId: string };
+}
+
+export interface DesiredSetOptions {
+  namespace: string;
+  discovery: Discovery;
+  decryptors: DocumentDecryptor[];
+  /** Objects the tool owns itself (the ApplySet parent), which a revision may not define. */
+  reserved?: { kind: string; name: string }[];
+}
+
+export function objectKey(apiVersion: string, kind: string, name: string): string {
+  return `${splitApiVersion(apiVersion).group}/${kind}/${name}`;
+}
+
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/** Builds the desired set, or throws RevisionRejectedError listing every problem. */
+export async function buildDesiredSet(revision: Revision, opts: DesiredSetOptions): Promise<DesiredObject[]> {
+  const { documents, errors } = parseFiles(revision.files);
+  const objects: DesiredObject[] = [];
+  const seen = new Map<string, DocumentRef>();
+
+  for (const doc of documents) {
+    const ref: DocumentRef = { ...doc.ref };
+    const fail = (rule: ManifestError["rule"], reason: string) => errors.push(new ManifestError(ref, rule, reason));
+    let body = doc.body;
+    const meta = (body.metadata ?? {}) as Record<string, unknown>;
+    if (typeof body.kind === "string" && typeof meta.name === "string") ref.object = `${body.kind}/${meta.name}`;
+
+    let decryption: DesiredObject["decryption"];
+    const decryptor = opts.decryptors.find((d) => d.matches(body));
+    if (decryptor) {
+      try {
+        const out = await decryptor.decrypt(body, ref);
+        body = out.object;
+        decryption = { format: decryptor.format, keyId: out.keyId };
+      } catch (err) {
+        fail("decrypt", (err as Error).message);
+        continue;
+      }
+    }
+    const residue = findEncryptedResidue(body);
+    if (residue) {
+      fail("still-encrypted", `${residue} still looks encrypted after decryption; refusing to send it to the API server ` +
+        "(is the file SOPS-encrypted with a sops block sealsync can read?)");
+      continue;
+    }
+
+    const metadata = body.metadata as Record<string, unknown> | undefined;
+    if (typeof body.apiVersion !== "string" || typeof body.kind !== "string" ||
+      typeof metadata !== "object" || metadata === null || typeof metadata.name !== "string" || !metadata.name) {
+      fail("required-fields", "apiVersion, kind and metadata.name are required");
+      continue;
+    }
+    const { apiVersion, kind } = body;
+    const name = metadata.name;
+    ref.object = `${kind}/${name}`;
+    if (metadata.namespace !== undefined && metadata.namespace !== opts.namespace) {
+      fail("namespace", `metadata.namespace is ${JSON.stringify(metadata.namespace)} but sealsync only manages namespace ` +
+        `"${opts.namespace}": remove metadata.namespace or set it to "${opts.namespace}"`);
+      continue;
+    }
+    if (opts.reserved?.some((r) => r.kind === kind && r.name === name)) {
+      fail("reserved", `${kind}/${name} is sealsync's own inventory object (the ApplySet parent); rename yours`);
+      continue;
+    }
+    let resource: ResourceInfo;
+    try {
+      resource = await opts.discovery.resolve(apiVersion, kind);
+    } catch (err) {
+      if (err instanceof UnknownKindError) {
+        fail("unknown-kind", `${err.message}`);
+        continue;
+      }
+      throw err;
+    }
+    if (!resource.namespaced) {
+      fail("cluster-scoped", `${kind} is cluster-scoped; sealsync only applies namespaced objects into "${opts.namespace}"`);
+      continue;
+    }
+    const key = objectKey(apiVersion, kind, name);
+    const first = seen.get(key);
+    if (first) {
+      fail("duplicate", `${kind}/${name} is also defined in ${first.file} (document ${first.index})`);
+      continue;
+    }
+    seen.set(key, ref);
+
+    const annotations = { ...(metadata.annotations as Record<string, string> | undefined) };
+    delete annotations[LAST_APPLIED];
+    const object = {
+      ...body,
+      metadata: {
+        ...metadata,
+        namespace: opts.namespace,
+        ...(Object.keys(annotations).length ? { annotations } : { annotations: undefined }),
+      },
+    } as KubeObject;
+    if (!object.metadata.annotations) delete object.metadata.annotations;
+    objects.push({ ref, object, resource, key, decryption });
+  }
+
+  if (errors.length > 0) {
+    errors.sort((a, b) => (a.ref.file !== b.ref.file ? (a.ref.file < b.ref.file ? -1 : 1) : a.ref.index - b.ref.index));
+    throw new RevisionRejectedError(revision.sha, errors);
+  }
+  return applyOrder(objects, (o) => ({ kind: o.object.kind, name: o.object.metadata.name }));
+}
