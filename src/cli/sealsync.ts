@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { registerAuditCommands } from "./sealsync/audit.js";
+import { registerSyncCommands } from "./sealsync/sync.js";
 
 const program = new Command()
   .name("sealsync")
@@ -10,6 +11,7 @@ const program = new Command()
   .version(VERSION, "-V, --version", "print the version and exit")
   .showHelpAfterError();
 
+registerSyncCommands(program);
 registerAuditCommands(program);
 
 await program.parseAsync(process.argv);

@@ -12,11 +12,15 @@ export interface DecryptedDocument {
   keyId: string;
 }
 
-/** One encrypted format: recognises its documents and decrypts them. Errors must never quote values. */
+/**
+ * One encrypted format: recognises its documents and decrypts them. It is given all matching documents
+ * of one file at once, because a SOPS MAC spans every document of a multi-document file. Results come
+ * back in the same order. Errors must never quote values.
+ */
 export interface DocumentDecryptor {
   format: EncryptionFormat;
   matches(body: Record<string, unknown>): boolean;
-  decrypt(body: Record<string, unknown>, ref: DocumentRef): Promise<DecryptedDocument>;
+  decryptFile(docs: { body: Record<string, unknown>; ref: DocumentRef }[]): Promise<DecryptedDocument[]>;
 }
 
 const ENC_MARK = "ENC[AES256_GCM,";

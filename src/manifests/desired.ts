@@ -40,6 +40,24 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
   const objects: DesiredObject[] = [];
   const seen = new Map<string, DocumentRef>();
 
+  // Decrypt first, file by file and format by format (a SOPS MAC spans a whole multi-document file).
+  const decrypted = new Map<(typeof documents)[number], DesiredObject["decryption"] & { object: Record<string, unknown> }>();
+  const failed = new Map<(typeof documents)[number], string>();
+  for (const decryptor of opts.decryptors) {
+    const byFile = new Map<string, typeof documents>();
+    for (const doc of documents) {
+      if (decryptor.matches(doc.body)) byFile.set(doc.ref.file, [...(byFile.get(doc.ref.file) ?? []), doc]);
+    }
+    for (const group of byFile.values()) {
+      try {
+        const out = await decryptor.decryptFile(group.map((d) => ({ body: d.body, ref: d.ref })));
+        group.forEach((d, i) => decrypted.set(d, { format: decryptor.format, keyId: out[i]?.keyId ?? "", object: out[i]?.object ?? {} }));
+      } catch (err) {
+        for (const d of group) failed.set(d, (err as Error).message);
+      }
+    }
+  }
+
   for (const doc of documents) {
     const ref: DocumentRef = { ...doc.ref };
     const fail = (rule: ManifestError["rule"], reason: string) => errors.push(new ManifestError(ref, rule, reason));
@@ -48,16 +66,15 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
     if (typeof body.kind === "string" && typeof meta.name === "string") ref.object = `${body.kind}/${meta.name}`;
 
     let decryption: DesiredObject["decryption"];
-    const decryptor = opts.decryptors.find((d) => d.matches(body));
-    if (decryptor) {
-      try {
-        const out = await decryptor.decrypt(body, ref);
-        body = out.object;
-        decryption = { format: decryptor.format, keyId: out.keyId };
-      } catch (err) {
-        fail("decrypt", (err as Error).message);
-        continue;
-      }
+    const decryptError = failed.get(doc);
+    if (decryptError !== undefined) {
+      fail("decrypt", decryptError);
+      continue;
+    }
+    const out = decrypted.get(doc);
+    if (out) {
+      body = out.object;
+      decryption = { format: out.format, keyId: out.keyId };
     }
     const residue = findEncryptedResidue(body);
     if (residue) {

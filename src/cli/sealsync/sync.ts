@@ -1,0 +1,98 @@
+/**
+ * `sealsync sync --once` and `sealsync plan`: make one revision true now, or show what that would do.
+ * Data (one line per object) to stdout, messages to stderr. Exit 0 on success, 1 when anything failed
+ * or was refused, 2 on a usage error.
+ */
+import type { Command } from "commander";
+import { RevisionRejectedError } from "../../manifests/errors.js";
+import { countActions, formatChange } from "../../reconcile/changeset.js";
+import { formatFieldChange } from "../../reconcile/diff.js";
+import { ReconcileRefusedError, reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
+import { subject, type Revision } from "../../source/revision.js";
+import { addSyncOptions, buildSyncContext, UsageError, type SyncFlags } from "../../config/sync-options.js";
+
+function describeRevision(r: Revision): string {
+  const who = r.author ? ` by ${r.author.name}` : "";
+  const what = r.message ? `: ${JSON.stringify(subject(r.message))}` : "";
+  return `revision ${r.sha.slice(0, 12)} (${r.ref})${who}${what}`;
+}
+
+function revisionJson(r: Revision) {
+  return { sha: r.sha, ref: r.ref, author: r.author, committer: r.committer, subject: subject(r.message), warnings: r.warnings };
+}
+
+const PLAN_MARK: Record<PlannedObject["action"], string> = { create: "+", configure: "~", prune: "-", unchanged: "=" };
+
+function printPlan(result: ReconcileResult): void {
+  for (const p of result.plan) {
+    if (p.action === "unchanged") continue;
+    const how = p.decryption ? ` (decrypted in memory: ${p.decryption.format}, key ${p.decryption.keyId})` : "";
+    console.log(`${PLAN_MARK[p.action]} ${p.action} ${p.subject}${how}`);
+    if (p.action === "configure") for (const f of p.diff) console.log(`    ${formatFieldChange(f)}`);
+  }
+  const n = (a: PlannedObject["action"]) => result.plan.filter((p) => p.action === a).length;
+  console.log(`plan: ${n("create")} to create, ${n("configure")} to configure, ${n("prune")} to prune, ${n("unchanged")} unchanged`);
+}
+
+async function runOnce(flags: SyncFlags, dryRun: boolean): Promise<void> {
+  const ctx = await buildSyncContext(flags);
+  try {
+    const revision = await ctx.source.fetch();
+    for (const w of revision.warnings) console.error(`warning: ${w}`);
+    if (flags.output === "text") console.log(describeRevision(revision));
+    const result = await reconcile(revision, { ...ctx.reconcileOptions, dryRun });
+    if (flags.output === "json") {
+      console.log(JSON.stringify(dryRun
+        ? { revision: revisionJson(revision), plan: result.plan }
+        : { revision: revisionJson(revision), changes: result.changes, failed: result.failed }, null, 2));
+    } else if (dryRun) {
+      printPlan(result);
+    } else {
+      for (const c of result.changes) console.log(formatChange(c));
+      const n = countActions(result.changes);
+      console.log(`synced: ${n.created} created, ${n.configured} configured, ${n.unchanged} unchanged, ${n.pruned} pruned, ${n.failed} failed`);
+    }
+    if (result.failed) process.exitCode = 1;
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Maps what can go wrong to a message and exit code; anything else is a bug and keeps its stack. */
+export async function withExitCodes(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`error: ${err.message}`);
+      process.exitCode = 2;
+    } else if (err instanceof RevisionRejectedError || err instanceof ReconcileRefusedError) {
+      console.error(`error: ${err.message}`);
+      process.exitCode = 1;
+    } else if (err instanceof Error && err.name !== "Error" && err.name !== "TypeError" && err.name !== "RangeError") {
+      // Typed errors (SourceError, KubeApiError, ApplySetConflictError, KeyringLoadError, …) carry a message for users.
+      console.error(`error: ${err.message}`);
+      process.exitCode = 1;
+    } else {
+      throw err;
+    }
+  }
+}
+
+export function registerSyncCommands(program: Command): void {
+  addSyncOptions(program.command("sync")
+    .description("fetch one revision, decrypt it in memory and make the namespace match it (server-side apply + prune)")
+    .option("--once", "sync once and exit (the default; `sealsync run` keeps syncing)", true)
+    .addHelpText("after", `
+Example:
+  sealsync sync --once --repo https://git.example.com/team/app.git --path deploy/prod \\
+    --git-username deploy --git-password-file /etc/git/token --keys /etc/sealsync/keys -n app`))
+    .action((flags: SyncFlags) => withExitCodes(() => runOnce(flags, false)));
+
+  addSyncOptions(program.command("plan")
+    .description("show what a sync would change (server-side dry-run), with every Secret value hidden; changes nothing")
+    .addHelpText("after", `
+Example:
+  sealsync plan --dir ./manifests --keys ./keys -n app`))
+    .action((flags: SyncFlags) => withExitCodes(() => runOnce(flags, true)));
+}

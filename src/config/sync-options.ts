@@ -1,0 +1,131 @@
+/**
+ * The flags shared by `sealsync sync`, `plan` and `run`, each with its env twin on the same line
+ * (SEALSYNC_<FLAG>), validated up front, and turned into what a reconcile needs.
+ * Secrets are never flags: the Git token comes from --git-password-file or $SEALSYNC_GIT_PASSWORD.
+ */
+import { Option, type Command } from "commander";
+import { Keyring } from "../crypto/keyring.js";
+import { KubeClient, defaultNamespace, loadKubeConfig } from "../kube/client.js";
+import { Discovery } from "../kube/discovery.js";
+import { decryptorsFor } from "../reconcile/decryptors.js";
+import type { ReconcileOptions } from "../reconcile/sync.js";
+import { DirSource } from "../source/dir.js";
+import { GitSource } from "../source/git.js";
+import type { Source } from "../source/revision.js";
+
+export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
+
+export interface SyncFlags {
+  repo?: string;
+  dir?: string;
+  ref?: string;
+  path: string;
+  namespace?: string;
+  kubeconfig?: string;
+  keys: string[];
+  keysFromSecrets?: boolean;
+  dataDir: string;
+  gitUsername?: string;
+  gitPasswordFile?: string;
+  prune: boolean;
+  allowEmpty?: boolean;
+  maxPrune?: number;
+  forcePrune?: boolean;
+  applysetName: string;
+  maxFileSize: number;
+  output: "text" | "json";
+}
+
+/** A problem with the flags: the message says what to pass instead. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function nonNegativeInt(flag: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid flag: ${flag} must be a whole number >= 0, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function addSyncOptions(cmd: Command): Command {
+  const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(`SEALSYNC_${env}`);
+  return cmd
+    .addOption(opt("--repo <url>", "Git repository URL (HTTPS), without credentials", "REPO"))
+    .addOption(opt("--dir <path>", "read manifests from a local directory instead of Git", "DIR"))
+    .addOption(opt("--ref <ref>", "branch, tag or full commit SHA (default: the remote's HEAD)", "REF"))
+    .addOption(opt("--path <subdir>", "folder of the repository holding the manifests", "PATH").default("."))
+    .addOption(opt("-n, --namespace <ns>", "namespace to manage (default: the pod's, else the kubeconfig context's)", "NAMESPACE"))
+    .addOption(opt("--kubeconfig <file>", "kubeconfig (default: in-cluster, else $KUBECONFIG or ~/.kube/config)", "KUBECONFIG"))
+    .addOption(opt("--keys <dir>", "folder of private keys (the mounted key Secret); repeatable", "KEYS").argParser(collect).default([]))
+    .addOption(opt("--keys-from-secrets", "also read key Secrets labelled sealsync.dev/key or sealedsecrets.bitnami.com/sealed-secrets-key in the namespace", "KEYS_FROM_SECRETS"))
+    .addOption(opt("--data-dir <dir>", "where the Git object store (ciphertext only) and audit log live", "DATA_DIR").default(DEFAULT_DATA_DIR))
+    .addOption(opt("--git-username <name>", "username for HTTPS Git", "GIT_USERNAME"))
+    .addOption(opt("--git-password-file <file>", "file holding the Git password/token, re-read on every fetch (or set $SEALSYNC_GIT_PASSWORD)", "GIT_PASSWORD_FILE"))
+    .addOption(opt("--no-prune", "never delete objects that left Git", "NO_PRUNE"))
+    .addOption(opt("--allow-empty", "allow a revision with no objects to prune every managed object", "ALLOW_EMPTY"))
+    .addOption(opt("--max-prune <n>", "most objects one sync may delete (default: half of the managed objects)", "MAX_PRUNE").argParser(nonNegativeInt("--max-prune")))
+    .addOption(opt("--force-prune", "ignore the --max-prune circuit breaker", "FORCE_PRUNE"))
+    .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
+    .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(nonNegativeInt("--max-file-size")))
+    .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"));
+}
+
+export interface SyncContext {
+  source: Source;
+  client: KubeClient;
+  namespace: string;
+  keyring?: Keyring;
+  reconcileOptions: ReconcileOptions;
+  close(): Promise<void>;
+}
+
+/** Validates the flags (all of them, before any work) and builds the source, client and keyring. */
+export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boolean } = {}): Promise<SyncContext> {
+  if (!flags.repo === !flags.dir) throw new UsageError("invalid flags: give exactly one of --repo URL or --dir PATH");
+  if (flags.repo) {
+    let url: URL;
+    try {
+      url = new URL(flags.repo);
+    } catch {
+      throw new UsageError(`invalid flag: --repo ${JSON.stringify(flags.repo)} is not a URL (e.g. https://git.example.com/team/app.git)`);
+    }
+    if (!["https:", "http:"].includes(url.protocol)) throw new UsageError("invalid flag: --repo must be an https:// URL");
+    if (url.username || url.password) {
+      throw new UsageError("invalid flag: --repo must not contain credentials; use --git-username and --git-password-file");
+    }
+  }
+  const kubeConfig = loadKubeConfig(flags.kubeconfig);
+  const namespace = flags.namespace ?? defaultNamespace(kubeConfig);
+  const source: Source = flags.repo
+    ? new GitSource({
+      url: flags.repo, ref: flags.ref, path: flags.path, dataDir: flags.dataDir,
+      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize,
+    })
+    : new DirSource({ dir: flags.dir as string, path: flags.path, maxFileBytes: flags.maxFileSize });
+  const keyring = flags.keys.length > 0 || flags.keysFromSecrets
+    ? await Keyring.open({
+      dirs: flags.keys,
+      kube: flags.keysFromSecrets ? { kubeConfig, namespace } : undefined,
+      watch: opts.watchKeys ?? false,
+      resyncIntervalMs: opts.watchKeys ? undefined : 0,
+    })
+    : undefined;
+  const client = new KubeClient(kubeConfig);
+  return {
+    source, client, namespace, keyring,
+    reconcileOptions: {
+      client, discovery: new Discovery(client), namespace,
+      decryptors: decryptorsFor(keyring, namespace),
+      applySetName: flags.applysetName,
+      prune: flags.prune, allowEmpty: flags.allowEmpty, maxPrune: flags.maxPrune, forcePrune: flags.forcePrune,
+    },
+    async close() {
+      await keyring?.close();
+      client.close();
+    },
+  };
+}
