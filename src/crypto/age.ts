@@ -7,6 +7,7 @@ import { createHash, createPrivateKey, createPublicKey, webcrypto } from "node:c
 import { inspect } from "node:util";
 import { Decrypter, Encrypter, armor, generateHybridIdentity, generateX25519Identity } from "age-encryption";
 import { MLKEM768X25519 } from "@noble/post-quantum/hybrid.js";
+import { AgeFileError, decryptX25519, x25519KeyFromScalar, type X25519Key } from "./age-x25519.js";
 import { bech32Decode, bech32Encode } from "./bech32.js";
 
 export type AgeKeyType = "X25519" | "mlkem768x25519";
@@ -38,6 +39,7 @@ export class AgeIdentity {
   readonly source: string;
   readonly #secret: string;
   #decrypter: Promise<Decrypter> | undefined;
+  #x25519: X25519Key | undefined;
 
   constructor(secret: string, source: string) {
     const parsed = bech32Decode(secret);
@@ -62,6 +64,17 @@ export class AgeIdentity {
       file = armor.decode(armored);
     } catch (err) {
       throw new AgeKeyError("the wrapped data key is not a valid armored age file", { cause: err });
+    }
+    if (this.type === "X25519") {
+      // Native fast path; it defers to age-encryption for anything unusual.
+      this.#x25519 ??= x25519KeyFromScalar(bech32Decode(this.#secret)!.bytes);
+      try {
+        const r = decryptX25519(file, this.#x25519);
+        if (r !== "fallback") return r === null ? null : new Uint8Array(r);
+      } catch (err) {
+        if (err instanceof AgeFileError) throw new AgeKeyError(`the data key wrapped for ${keyIdOf(this.recipient)} is corrupted (${err.message})`, { cause: err });
+        throw err;
+      }
     }
     const d = await this.#getDecrypter();
     try {

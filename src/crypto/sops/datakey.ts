@@ -2,7 +2,7 @@
  * The data key: unwrapped from the file's age stanzas with the held identities (combining Shamir shares
  * across key groups), and wrapped to recipients when writing.
  */
-import { keyIdOf, wrapDataKey, type AgeIdentity } from "../age.js";
+import { AgeKeyError, keyIdOf, wrapDataKey, type AgeIdentity } from "../age.js";
 import { SopsMetadataError, SopsNoMatchingKeyError, SopsUnsupportedKeyError, type SopsLocation } from "./errors.js";
 import { ageRecipients, type KeyGroup, type SopsMetadata } from "./metadata.js";
 import { combineShares, splitSecret } from "./shamir.js";
@@ -13,14 +13,22 @@ export interface UnwrappedKey {
   keyId: string;
 }
 
-async function unwrapGroup(group: KeyGroup, identities: readonly AgeIdentity[]): Promise<{ key: Uint8Array; keyId: string } | undefined> {
+async function unwrapGroup(group: KeyGroup, identities: readonly AgeIdentity[], loc: SopsLocation): Promise<{ key: Uint8Array; keyId: string } | undefined> {
   // sops tries every enc with every identity; it does not match recipient strings (SSH/plugin differ).
+  let broken: AgeKeyError | undefined;
   for (const stanza of group.age) {
     for (const id of identities) {
-      const key = await id.unwrap(stanza.enc);
-      if (key) return { key, keyId: keyIdOf(id) };
+      try {
+        const key = await id.unwrap(stanza.enc);
+        if (key) return { key, keyId: keyIdOf(id) };
+      } catch (err) {
+        // A damaged stanza for one of our keys: try the others before giving up.
+        if (!(err instanceof AgeKeyError)) throw err;
+        broken ??= err;
+      }
     }
   }
+  if (broken) throw new SopsMetadataError(loc, `${broken.message}; restore the file from Git`);
   return undefined;
 }
 
@@ -36,7 +44,7 @@ export async function unwrapDataKey(md: SopsMetadata, identities: readonly AgeId
   }
   const held = identities.map((i) => keyIdOf(i));
   if (md.keyGroups.length === 1) {
-    const r = await unwrapGroup(md.keyGroups[0]!, identities);
+    const r = await unwrapGroup(md.keyGroups[0]!, identities, loc);
     if (!r) throw new SopsNoMatchingKeyError(loc, recipients, held);
     if (r.key.length !== 32) throw new SopsMetadataError(loc, `the unwrapped data key is ${r.key.length} bytes, expected 32`);
     return { dataKey: r.key, keyId: r.keyId };
@@ -45,7 +53,7 @@ export async function unwrapDataKey(md: SopsMetadata, identities: readonly AgeId
   const shares: Uint8Array[] = [];
   let keyId: string | undefined;
   for (const g of md.keyGroups) {
-    const r = await unwrapGroup(g, identities);
+    const r = await unwrapGroup(g, identities, loc);
     if (!r) continue;
     shares.push(r.key);
     keyId ??= r.keyId;

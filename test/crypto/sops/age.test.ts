@@ -75,3 +75,33 @@ describe("key groups (Shamir)", () => {
     await expect(decryptSopsFile(enc, { format: "yaml", file: "g.yaml", identities: [a] })).rejects.toThrow(SopsNoMatchingKeyError);
   });
 });
+
+describe("native X25519 unwrap", () => {
+  it("agrees with age-encryption and the real age CLI, and rejects a damaged header", async () => {
+    const { Decrypter, Encrypter, armor } = await import("age-encryption");
+    const { testAssets } = await import("../../env/assets.js");
+    const { run } = await import("../../env/run.js");
+    const id = await generateAgeIdentity();
+    const other = await generateAgeIdentity();
+    for (const size of [0, 1, 32, 70_000]) {
+      const data = Uint8Array.from({ length: size }, (_, i) => (i * 31) % 256);
+      const e = new Encrypter();
+      e.addRecipient(other.recipient);
+      e.addRecipient(id.recipient);
+      const enc = armor.encode(await e.encrypt(data));
+      expect(await id.unwrap(enc)).toEqual(data);
+      const d = new Decrypter();
+      d.addIdentity(id.revealSecret());
+      expect(await d.decrypt(armor.decode(enc))).toEqual(data);
+    }
+    // A file from the Go age CLI.
+    const fromGo = run(testAssets().age, ["-r", id.recipient, "-a"], { input: "from go" });
+    expect(Buffer.from((await id.unwrap(fromGo.stdout))!).toString()).toBe("from go");
+    expect(await (await generateAgeIdentity()).unwrap(fromGo.stdout)).toBeNull();
+    // Flip a bit of the header MAC line: the stanza is ours, so this is corruption, not "not for me".
+    const raw = Buffer.from(armor.decode(fromGo.stdout));
+    const at = raw.indexOf("\n--- ") + 6;
+    raw[at] = raw[at] === 0x41 ? 0x42 : 0x41;
+    await expect(id.unwrap(armor.encode(raw))).rejects.toThrow(/is corrupted \(invalid header HMAC\)/);
+  });
+});
