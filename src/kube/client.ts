@@ -1,12 +1,13 @@
 /**
- * A thin Kubernetes REST client: KubeConfig (from @kubernetes/client-node) supplies auth and TLS; bodies
- * are sent and returned as plain JSON, verbatim. The generated models of client-node drop fields they
- * do not know (CRD fields, newer API fields), which a GitOps apply must never do.
+ * A thin Kubernetes REST client: the kubeconfig supplies auth and TLS; bodies are sent and returned as
+ * plain JSON, verbatim. (@kubernetes/client-node's generated models drop fields they do not know — CRD
+ * fields, newer API fields — which a GitOps apply must never do.)
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import { Agent, request, type RequestOptions } from "node:https";
-import { Agent as HttpAgent, request as httpRequest } from "node:http";
-import { existsSync, readFileSync } from "node:fs";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import type { KubeConfig } from "./kubeconfig.js";
+
+export { loadKubeConfig, type KubeConfig } from "./kubeconfig.js";
 
 export type KubeObject = {
   apiVersion: string;
@@ -50,28 +51,9 @@ export interface RequestOpts {
   signal?: AbortSignal;
 }
 
-const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
-
-/**
- * Loads a kubeconfig: an explicit file, else in-cluster (the pod's service account), else KUBECONFIG or
- * ~/.kube/config.
- */
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(`${SA_DIR}/token`)) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) {
-    throw new Error("no Kubernetes cluster configured: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod");
-  }
-  return kc;
-}
-
-/** The namespace to work in when none is given: the pod's, else the kubeconfig context's, else "default". */
+/** The namespace to work in when none is given: the pod's (or the kubeconfig context's), else "default". */
 export function defaultNamespace(kc: KubeConfig): string {
-  if (existsSync(`${SA_DIR}/namespace`)) return readFileSync(`${SA_DIR}/namespace`, "utf8").trim();
-  const ctx = kc.getContextObject(kc.getCurrentContext());
-  return ctx?.namespace || "default";
+  return kc.namespace || "default";
 }
 
 export class KubeClient {
@@ -81,9 +63,7 @@ export class KubeClient {
   private agent?: Agent | HttpAgent;
 
   constructor(readonly kubeConfig: KubeConfig) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster");
-    this.server = new URL(cluster.server);
+    this.server = new URL(kubeConfig.server);
   }
 
   get writes(): number {
@@ -93,10 +73,7 @@ export class KubeClient {
   async request<T = unknown>(method: string, path: string, opts: RequestOpts = {}): Promise<KubeResponse<T>> {
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const options: RequestOptions = { method, headers: { Accept: "application/json" } };
-    // Re-applied per request so rotated tokens (projected SA tokens, exec plugins) are picked up.
-    await this.kubeConfig.applyToHTTPSOptions(options);
-    options.agent = this.agentFor(options);
+    const options = await this.options(method);
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     if (payload) {
       (options.headers as Record<string, string>)["Content-Type"] = opts.contentType ?? "application/json";
@@ -118,9 +95,9 @@ export class KubeClient {
       req.on("error", reject);
       req.end(payload);
     });
-    const body = text ? (safeJson(text) as T) : (undefined as T);
+    const body = (text ? safeJson(text) : undefined) as T;
     if (status >= 400 && !(opts.allow ?? []).includes(status)) {
-      const st = (body ?? {}) as { reason?: string; message?: string; details?: unknown };
+      const st = (typeof body === "object" && body ? body : {}) as { reason?: string; message?: string; details?: unknown };
       throw new KubeApiError(status, st.reason ?? String(status),
         `${method} ${url.pathname}: ${st.message ?? (text.slice(0, 200) || `HTTP ${status}`)}`, st.details);
     }
@@ -128,12 +105,10 @@ export class KubeClient {
   }
 
   /** Opens a streaming GET (for watches); the caller consumes the response. */
-  async stream(path: string, query: Record<string, string>, signal: AbortSignal): Promise<import("node:http").IncomingMessage> {
+  async stream(path: string, query: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const options: RequestOptions = { method: "GET", headers: { Accept: "application/json" } };
-    await this.kubeConfig.applyToHTTPSOptions(options);
-    options.agent = this.agentFor(options);
+    const options = await this.options("GET");
     const send = url.protocol === "http:" ? httpRequest : request;
     return new Promise((resolve, reject) => {
       const req = send(url, { ...options, signal }, (res) => {
@@ -155,27 +130,30 @@ export class KubeClient {
     this.agent?.destroy();
   }
 
-  private agentFor(options: RequestOptions): Agent | HttpAgent {
-    if (!this.agent) {
-      this.agent = this.server.protocol === "http:"
-        ? new HttpAgent({ keepAlive: true, maxSockets: 16 })
-        : new Agent({
-          keepAlive: true,
-          maxSockets: 16,
-          ca: options.ca,
-          cert: options.cert,
-          key: options.key,
-          rejectUnauthorized: options.rejectUnauthorized,
-        });
-    }
-    return this.agent;
+  /** Request options; the Authorization header is fetched per request so rotated tokens are picked up. */
+  private async options(method: string): Promise<RequestOptions> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    const auth = await this.kubeConfig.authorization();
+    if (auth) headers.Authorization = auth;
+    this.agent ??= this.server.protocol === "http:"
+      ? new HttpAgent({ keepAlive: true, maxSockets: 16 })
+      : new Agent({
+        keepAlive: true,
+        maxSockets: 16,
+        ca: this.kubeConfig.ca,
+        cert: this.kubeConfig.cert,
+        key: this.kubeConfig.key,
+        rejectUnauthorized: !this.kubeConfig.insecureSkipTlsVerify,
+      });
+    return { method, headers, agent: this.agent };
   }
 }
 
+/** JSON bodies parse; anything else (e.g. /metrics text) is returned as the string itself. */
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return { message: text.slice(0, 200) };
+    return text;
   }
 }

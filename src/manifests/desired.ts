@@ -18,6 +18,8 @@ export interface DesiredObject {
   key: string;
   /** Set when the document was encrypted in Git. */
   decryption?: { format: EncryptionFormat; keyId: string };
+  /** The document as written in Git (ciphertext when encrypted), for the source digest. */
+  source: Record<string, unknown>;
 }
 
 export interface DesiredSetOptions {
@@ -134,7 +136,7 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
       },
     } as KubeObject;
     if (!object.metadata.annotations) delete object.metadata.annotations;
-    objects.push({ ref, object, resource, key, decryption });
+    objects.push({ ref, object, resource, key, decryption, source: doc.body });
   }
 
   if (errors.length > 0) {

@@ -21,6 +21,7 @@ import { mapLimit } from "../util/concurrency.js";
 import { VERSION } from "../version.js";
 import type { Change } from "./changeset.js";
 import { diffObjects, redactSecrets, secretValuesOf, type FieldChange } from "./diff.js";
+import { DIGEST_ANNOTATION, provablyUnchanged, sourceDigest } from "./unchanged.js";
 
 export interface ReconcileOptions {
   client: KubeClient;
@@ -119,12 +120,19 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
     }
   }
 
-  // 4. The plan: dry-run every object; any refusal by the API server refuses the revision.
-  for (const d of desired) d.object.metadata.labels = { ...d.object.metadata.labels, [LABEL_PART_OF]: parent.id };
+  // 4. The plan: dry-run every object that may change; any refusal by the API server refuses the revision.
+  for (const d of desired) {
+    d.object.metadata.labels = { ...d.object.metadata.labels, [LABEL_PART_OF]: parent.id };
+    const digest = sourceDigest(d.source, { namespace, setId: parent.id, tooling: parent.tooling });
+    d.object.metadata.annotations = { ...d.object.metadata.annotations, [DIGEST_ANNOTATION]: digest };
+  }
   const failures: string[] = [];
   const planned = await mapLimit(desired, concurrency, async (d): Promise<PlannedObject & { d: DesiredObject }> => {
     const current = live.get(d.key)?.object;
     const subject = `${d.object.kind}/${d.object.metadata.name}`;
+    if (current && provablyUnchanged(d.object, current)) {
+      return { action: "unchanged", subject, kind: d.object.kind, name: d.object.metadata.name, diff: [], decryption: d.decryption, d };
+    }
     try {
       const { object: dry } = await applyObject(client, d.resource, d.object, { dryRun: true, force: opts.forceConflicts });
       const same = current !== undefined && isDeepStrictEqual(comparable(dry), comparable(current));
@@ -148,10 +156,11 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
   if (!parent.exists || allGks.join(",") !== parent.groupKinds.join(",")) current = await writeParent(client, parent, allGks);
 
   // 6. Apply what changed, stage by stage (objects of one stage in parallel).
-  const changes: Change[] = [];
+  // Results land in apply order whatever order the parallel requests finish in.
+  const applied = new Map<DesiredObject, Change>();
   let failed = false;
   const record = (d: DesiredObject, action: Change["action"], obj?: KubeObject, reason?: string) =>
-    changes.push({
+    applied.set(d, {
       action, group: d.resource.group, kind: d.object.kind, namespace, name: d.object.metadata.name,
       uid: obj?.metadata.uid, resourceVersion: obj?.metadata.resourceVersion, reason,
     });
@@ -173,6 +182,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
       }
     });
   }
+  const changes: Change[] = desired.flatMap((d) => applied.get(d) ?? []);
   await opts.onStep?.("applied");
 
   // 7. Prune what left Git — never after a failure anywhere in this revision.

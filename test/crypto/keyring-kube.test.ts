@@ -4,7 +4,9 @@
  * `active`; relabelling retires a key; missing RBAC is a clear error.
  */
 import { describe, expect, it } from "@jest/globals";
-import { CoreV1Api, KubeConfig, type V1Secret } from "@kubernetes/client-node";
+import { CoreV1Api, type V1Secret } from "@kubernetes/client-node";
+import { loadKubeConfig, type KubeConfig } from "../../src/kube/client.js";
+import { testEnvState } from "../env/state.js";
 import { Keyring, KeyringLoadError, type KeyringChange } from "../../src/crypto/keyring.js";
 import {
   SEALED_SECRETS_KEY_LABEL, generateSealingKeyPair, keySecretManifest, loadRsaKey, sealSecret, unsealSealedSecret,
@@ -17,9 +19,7 @@ import { secret, values } from "./sealed/helpers.js";
 const SECRETS_READER = [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list"] }];
 
 function userConfig(kubeconfig: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return kc;
+  return loadKubeConfig(kubeconfig);
 }
 
 describe("Keyring over labelled key Secrets", () => {
@@ -93,7 +93,7 @@ describe("Keyring over labelled key Secrets", () => {
     const bad = keySecretManifest({ ...pair, name: "half-key", namespace: ns });
     bad.data!["tls.key"] = Buffer.from("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n").toString("base64");
     await adminKubeConfig().makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: ns, body: bad as V1Secret });
-    await expect(Keyring.open({ kube: { kubeConfig: adminKubeConfig(), namespace: ns }, resyncIntervalMs: 0 })).rejects.toThrow(
+    await expect(Keyring.open({ kube: { kubeConfig: userConfig(testEnvState().controlPlane.adminKubeconfig), namespace: ns }, resyncIntervalMs: 0 })).rejects.toThrow(
       `key source secret ${ns}/half-key/tls.key: the private key PEM does not parse`);
   });
 });

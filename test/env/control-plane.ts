@@ -98,7 +98,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
       "--advertise-address=127.0.0.1",
       "--endpoint-reconciler-type=none",
       `--cert-dir=${dataDir}/pki`,
-      "--service-cluster-ip-range=10.0.0.0/24",
+      "--service-cluster-ip-range=10.0.0.0/16",
       "--allow-privileged=true",
       "--authorization-mode=RBAC",
       // Nothing creates the `default` ServiceAccount without controllers.

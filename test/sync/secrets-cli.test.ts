@@ -73,9 +73,9 @@ describe("sealsync sync --once with encrypted Secrets", () => {
     expect(res.exitCode).toBe(0);
     expect(res.stdout.split("\n")).toEqual([
       expect.stringMatching(/^revision [0-9a-f]{12} \(HEAD\) by Test Author: "add app with secrets"$/),
+      "created ConfigMap/app",
       "created Secret/api",
       "created Secret/db",
-      "created ConfigMap/app",
       "synced: 3 created, 0 configured, 0 unchanged, 0 pruned, 0 failed",
       "",
     ]);

@@ -4,7 +4,7 @@
  * controller's `sealedsecrets.bitnami.com/sealed-secrets-key` — so relabelling a key (e.g. `compromised`)
  * retires it, exactly as with the controller.
  */
-import { ApiException, CoreV1Api, type KubeConfig, type V1Secret } from "@kubernetes/client-node";
+import { KubeApiError, KubeClient, type KubeConfig } from "../../kube/client.js";
 import { decodeStdBase64 } from "../sealed/base64.js";
 import { KEY_LABEL_ACTIVE, SEALED_SECRETS_KEY_LABEL, SEALSYNC_KEY_LABEL, type KeyLabelFlavour } from "../sealed/key-secret.js";
 import { KeyringLoadError } from "./errors.js";
@@ -19,19 +19,27 @@ export interface KubeKeySource {
 
 const LABEL_OF: Record<KeyLabelFlavour, string> = { "sealsync": SEALSYNC_KEY_LABEL, "sealed-secrets": SEALED_SECRETS_KEY_LABEL };
 
+interface KeySecret {
+  metadata?: { name?: string; creationTimestamp?: string };
+  data?: Record<string, string>;
+}
+
 export async function keysFromSecrets(source: KubeKeySource): Promise<KeyringKey[]> {
-  const core = source.kubeConfig.makeApiClient(CoreV1Api);
-  const secrets = new Map<string, V1Secret>();
+  const client = new KubeClient(source.kubeConfig);
+  const secrets = new Map<string, KeySecret>();
   for (const flavour of source.labels ?? ["sealsync", "sealed-secrets"]) {
     const labelSelector = `${LABEL_OF[flavour]}=${KEY_LABEL_ACTIVE}`;
     try {
-      const list = await core.listNamespacedSecret({ namespace: source.namespace, labelSelector });
+      const { body: list } = await client.request<{ items: KeySecret[] }>("GET",
+        `/api/v1/namespaces/${encodeURIComponent(source.namespace)}/secrets`, { query: { labelSelector } });
       for (const s of list.items) secrets.set(s.metadata?.name ?? "", s); // A Secret with both labels counts once.
     } catch (err) {
-      const code = err instanceof ApiException ? err.code : undefined;
+      const code = err instanceof KubeApiError ? err.status : undefined;
       const hint = code === 403 ? "forbidden: grant get and list on secrets in this namespace to the sidecar's ServiceAccount"
         : `listing Secrets labelled ${labelSelector} failed${code ? ` (HTTP ${code})` : ""}`;
       throw new KeyringLoadError(`namespace ${source.namespace}`, hint, { cause: err });
+    } finally {
+      if (flavour === (source.labels ?? ["sealsync", "sealed-secrets"]).at(-1)) client.close();
     }
   }
   const keys: KeyringKey[] = [];
