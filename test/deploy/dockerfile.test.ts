@@ -1,0 +1,137 @@
+/**
+ * deploy/Dockerfile cannot be built here (no container engine), so this checks what can be: its shape
+ * (multi-stage, production dependencies only, numeric non-root user, sealsync as entrypoint), that every
+ * file it copies from the context exists and is let through Dockerfile.dockerignore, and — the part that
+ * would break a real build — both stages replayed in clean folders holding only what they copy: the
+ * build compiles, the runtime install works, and sealsync runs from there.
+ */
+import { expect, test } from "@jest/globals";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { repoRoot } from "../env/assets.js";
+import { runAsync } from "../env/run.js";
+import { DEPLOY_DIR } from "./helpers.js";
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+/** Instructions of a Dockerfile, continuation lines joined, comments and the parser directive dropped. */
+function parseDockerfile(text: string): Instruction[] {
+  const joined = text.replace(/\\\n/g, " ");
+  return joined.split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => {
+      const m = /^(\S+)\s+(.*)$/.exec(l);
+      if (!m) throw new Error(`Dockerfile line without arguments: ${l}`);
+      return { keyword: m[1]!.toUpperCase(), args: m[2]! };
+    });
+}
+
+/** Stages: the instructions after each FROM. */
+function stages(instructions: Instruction[]): { from: string; body: Instruction[] }[] {
+  const out: { from: string; body: Instruction[] }[] = [];
+  for (const ins of instructions) {
+    if (ins.keyword === "FROM") out.push({ from: ins.args, body: [] });
+    else out.at(-1)?.body.push(ins);
+  }
+  return out;
+}
+
+/** The source modules of src/, as their compiled paths under dist/ (stale files in dist/ are ignored). */
+function compiledModules(dir = "src"): string[] {
+  return readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = `${dir}/${e.name}`;
+    if (e.isDirectory()) return compiledModules(rel);
+    return e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") ? [rel.replace(/^src\//, "dist/").replace(/\.ts$/, ".js")] : [];
+  });
+}
+
+test("deploy/Dockerfile: two stages, copies only existing files, and replayed in clean folders it builds, installs production dependencies only and runs sealsync", async () => {
+  const all = parseDockerfile(readFileSync(path.join(DEPLOY_DIR, "Dockerfile"), "utf8"));
+  const [build, runtime, ...more] = stages(all);
+  expect(more).toEqual([]);
+  expect(build?.from).toMatch(/ AS build$/);
+  expect(runtime).toBeDefined();
+  const ins = (stage: typeof runtime, keyword: string) => stage!.body.filter((i) => i.keyword === keyword).map((i) => i.args);
+
+  // The build stage compiles with dev dependencies; the runtime stage has production dependencies only.
+  expect(ins(build, "RUN")).toContain("npm run build");
+  const runtimeInstall = ins(runtime, "RUN").find((r) => r.startsWith("npm ci"));
+  expect(runtimeInstall).toMatch(/^npm ci --omit=dev\b/);
+  expect(ins(runtime, "COPY")).toEqual(["package.json package-lock.json ./", "--from=build /src/dist ./dist"]);
+  expect(ins(runtime, "WORKDIR")).toEqual(["/app"]);
+  expect(ins(runtime, "USER")).toHaveLength(1);
+  const [uid] = ins(runtime, "USER")[0]!.split(":");
+  expect(Number(uid)).toBeGreaterThan(0); // numeric, not root: the kubelet can check runAsNonRoot
+  expect(JSON.parse(ins(runtime, "ENTRYPOINT")[0]!)).toEqual(["node", "/app/dist/cli/sealsync.js"]);
+
+  // Every context file a COPY names exists, and the dockerignore allow-list lets it through.
+  const allowed = readFileSync(path.join(DEPLOY_DIR, "Dockerfile.dockerignore"), "utf8").split("\n")
+    .map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  expect(allowed[0]).toBe("*");
+  for (const stage of [build, runtime]) {
+    for (const copy of ins(stage, "COPY").filter((c) => !c.startsWith("--from="))) {
+      const sources = copy.split(/\s+/).slice(0, -1);
+      for (const src of sources) {
+        expect([src, existsSync(path.join(repoRoot, src))]).toEqual([src, true]);
+        expect([src, allowed.includes(`!${src}`)]).toEqual([src, true]);
+      }
+    }
+  }
+
+  // Both stages, replayed in temp folders with exactly what they copy: WORKDIR becomes a folder, COPY
+  // copies from the repository (or from the build stage's folder), RUN runs — except `npm cache clean`,
+  // which would empty the npm cache shared with this machine; npm ci gets --prefer-offline (same lock
+  // file, so the packages are almost always cached already).
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "sealsync-image-"));
+  try {
+    const dirs = new Map<string, { workdir: string; dir: string }>();
+    for (const [name, stage] of [["build", build!], ["runtime", runtime!]] as const) {
+      const workdir = ins(stage, "WORKDIR")[0]!;
+      const dir = path.join(tmp, name);
+      dirs.set(name, { workdir, dir });
+      mkdirSync(dir);
+      for (const i of stage.body) {
+        if (i.keyword === "COPY") {
+          const words = i.args.split(/\s+/);
+          const from = words[0]!.startsWith("--from=") ? dirs.get(words.shift()!.slice("--from=".length))! : undefined;
+          const destArg = words.pop()!;
+          const dest = path.resolve(dir, destArg);
+          for (const src of words) {
+            const origin = from ? path.join(from.dir, path.relative(from.workdir, src)) : path.join(repoRoot, src);
+            // Several sources, or a destination ending in "/", mean "into this folder", as in Docker.
+            cpSync(origin, words.length > 1 || destArg.endsWith("/") ? path.join(dest, path.basename(src)) : dest, { recursive: true });
+          }
+        } else if (i.keyword === "RUN") {
+          for (const command of i.args.split("&&").map((c) => c.trim()).filter((c) => !c.startsWith("npm cache clean"))) {
+            const [cmd, ...args] = command.split(/\s+/);
+            if (cmd === "npm" && args[0] === "ci") args.push("--prefer-offline");
+            const res = await runAsync(cmd!, args, { cwd: dir, timeoutMs: 480_000 });
+            expect({ stage: name, command, exitCode: res.exitCode, stderr: res.exitCode === 0 ? "" : res.stderr })
+              .toEqual({ stage: name, command, exitCode: 0, stderr: "" });
+          }
+        }
+      }
+    }
+    const app = dirs.get("runtime")!.dir;
+    expect(readdirSync(app).sort()).toEqual(["dist", "node_modules", "package-lock.json", "package.json"]);
+    expect(existsSync(path.join(app, "node_modules/typescript"))).toBe(false);
+    expect(existsSync(path.join(app, "node_modules/jest"))).toBe(false);
+
+    const version = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")).version as string;
+    expect(await runAsync("node", ["dist/cli/sealsync.js", "--version"], { cwd: app }))
+      .toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: "" });
+
+    // Every module loads with production dependencies alone (the two CLI entry files run on import).
+    const modules = compiledModules().filter((m) => !/^dist\/cli\/(seal|sealsync)\.js$/.test(m));
+    const loader = `for (const m of ${JSON.stringify(modules)}) await import("./" + m); console.log("loaded", ${modules.length}); process.exit(0);`;
+    expect(await runAsync("node", ["--input-type=module", "-e", loader], { cwd: app }))
+      .toEqual({ exitCode: 0, stdout: `loaded ${modules.length}\n`, stderr: "" });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}, 600_000);
