@@ -28,6 +28,7 @@ async function decryptSops(file: string, opts: DecryptOptions, io: Io): Promise<
   const bytes = readInput(file, io);
   const { identities } = loadIdentities(opts.key, io);
   const out = await decryptSopsFile(bytes, { format, file: subject, identities });
+  for (const w of out.warnings) say(io, `seal decrypt: warning: ${w}`);
   if (opts.output) {
     // Plaintext on disk only because it was asked for explicitly; owner-only permissions.
     writeFileAtomic(opts.output, out.plaintext.revealBytes(), io, 0o600);

@@ -18,6 +18,8 @@ export interface OpenOptions {
   binary?: boolean;
   /** Added to a MAC mismatch message (e.g. how to decrypt multi-document files). */
   macHint?: string;
+  /** Collects non-fatal findings (comments that could not be decrypted and are kept as they are). */
+  warnings?: string[];
 }
 
 export interface DecryptedTrees {
@@ -47,8 +49,16 @@ export function openTrees(docs: readonly TreeMap[], md: SopsMetadata, dataKey: U
         let v = leaf;
         if (encrypted) {
           if (isComment) {
-            // Comments from sops < 3.0 were never encrypted: keep them as they are.
-            if (looksEncrypted(leaf.text)) v = decryptLeaf(leaf.text, dataKey, path, at, opts.binary);
+            // Comments are not covered by the MAC; one that does not decrypt (sops < 3.0 left them in
+            // clear; editors move them) is kept as it is, as sops does.
+            if (looksEncrypted(leaf.text)) {
+              try {
+                v = decryptLeaf(leaf.text, dataKey, path, at, opts.binary);
+              } catch (err) {
+                if (!(err instanceof SopsAuthenticationError || err instanceof SopsValueFormatError)) throw err;
+                opts.warnings?.push(`${at(path).file}: a comment under ${path.length > 0 ? path.join(".") : "the top level"} could not be decrypted and is kept encrypted`);
+              }
+            }
           } else if (typeof leaf !== "string") {
             throw new SopsValueFormatError(at(path), "expected an encrypted value (ENC[…]) but found a plaintext value; the file was edited after encryption — re-encrypt it with `seal encrypt`");
           } else if (leaf !== "") {

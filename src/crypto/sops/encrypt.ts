@@ -55,7 +55,7 @@ export function sealTrees(docs: readonly TreeMap[], dataKey: Uint8Array, keyGrou
         if (!encrypted) return leaf;
         const { type, bytes } = encodeValue(leaf);
         const enc = encryptValue(bytes, type, dataKey, `${path.join(":")}:`);
-        return isComment ? new Comment(enc) : enc;
+        return isComment ? new Comment(enc, leaf.inline) : enc;
       } catch (err) {
         if (err instanceof ValueTypeError) throw new SopsEncryptError({ file: loc.file, index: docs.length > 1 ? index : loc.index, path }, err.message);
         throw err;

@@ -24,13 +24,16 @@ export interface DecryptedFile {
   plaintext: SecretValue;
   keyId: string;
   metadata: SopsMetadata;
+  /** Non-fatal findings, e.g. a comment that could not be decrypted. */
+  warnings: string[];
 }
 
 export async function decryptSopsFile(bytes: Uint8Array, opts: DecryptFileOptions): Promise<DecryptedFile> {
   const loc: SopsLocation = { file: opts.file };
   const enc = loadEncrypted(bytes, opts.format, loc);
-  const { docs, keyId } = await decryptTrees(enc.docs, enc.metadata, opts.identities, loc, { binary: opts.format === "binary" });
-  return { plaintext: new SecretValue(emitPlain(docs, opts.format, loc)), keyId, metadata: enc.metadata };
+  const warnings: string[] = [];
+  const { docs, keyId } = await decryptTrees(enc.docs, enc.metadata, opts.identities, loc, { binary: opts.format === "binary", warnings });
+  return { plaintext: new SecretValue(emitPlain(docs, opts.format, loc)), keyId, metadata: enc.metadata, warnings };
 }
 
 export interface EncryptFileOptions {

@@ -5,7 +5,11 @@
 
 /** A comment line (text after `#`), kept as a node so it can be encrypted and written back. */
 export class Comment {
-  constructor(readonly text: string) {}
+  /** `inline`: written after a value on its line (`key: value # text`), as sops ≥ 3.13 keeps it. */
+  constructor(
+    readonly text: string,
+    readonly inline = false,
+  ) {}
 }
 
 /** A YAML timestamp, held as Go's `time.MarshalText` rendering (RFC 3339 with nanoseconds as needed). */

@@ -37,6 +37,7 @@ interface Case {
 
 const cases: Case[] = [
   { name: "YAML, default _unencrypted suffix", fixture: "app.yaml", sopsFlags: [] },
+  { name: "YAML comments (head, inline, foot at every level)", fixture: "comments.yaml", sopsFlags: [] },
   { name: "YAML Secret, encrypted_regex", fixture: "secret.yaml", selectors: { encryptedRegex: "^(data|stringData)$" }, sopsFlags: ["--encrypted-regex", "^(data|stringData)$"] },
   { name: "YAML multi-document", fixture: "multi.yaml", selectors: { encryptedRegex: "^(data|stringData)$" }, sopsFlags: ["--encrypted-regex", "^(data|stringData)$"] },
   { name: "YAML, unencrypted_regex", fixture: "app.yaml", selectors: { unencryptedRegex: "^(name|port|nested)$" }, sopsFlags: ["--unencrypted-regex", "^(name|port|nested)$"] },

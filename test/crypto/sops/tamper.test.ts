@@ -130,6 +130,17 @@ describe("tampering", () => {
     expect(await failure(encrypted.replace(v, v.replace(/iv:[^,]+/, "iv:!!!")))).toBeInstanceOf(SopsValueFormatError);
   });
 
+  it("a damaged comment is kept encrypted with a warning (comments are outside the MAC, as in sops)", async () => {
+    const withComment = Buffer.from(
+      await encryptSopsFile(Buffer.from(PLAIN.replace("stringData:\n", "stringData:\n    # rotate yearly\n")), { format: "yaml", file: "db.yaml", recipients: [me.recipient] }),
+    ).toString();
+    const damaged = withComment.replace(/#ENC\[AES256_GCM,data:(.)/, (_m, c: string) => `#ENC[AES256_GCM,data:${c === "A" ? "B" : "A"}`);
+    const out = await decrypt(damaged);
+    expect(out.warnings).toEqual(["db.yaml: a comment under stringData could not be decrypted and is kept encrypted"]);
+    expect(out.plaintext.revealText()).toContain("#ENC[AES256_GCM,");
+    expect((await decrypt(withComment)).plaintext.revealText()).toContain("# rotate yearly");
+  });
+
   it("missing metadata is a metadata error", async () => {
     expect(await failure(PLAIN)).toBeInstanceOf(SopsMetadataError);
   });

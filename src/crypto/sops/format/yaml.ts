@@ -11,29 +11,56 @@ export class YamlFormatError extends Error {}
 
 const STR_TAG = "tag:yaml.org,2002:str";
 
-function commentLines(text: string | null | undefined): Comment[] {
+function commentLines(text: string | null | undefined, inline = false): Comment[] {
   if (!text) return [];
-  return text.split("\n").filter((l) => l !== "").map((l) => new Comment(l));
+  return text.split("\n").filter((l) => l !== "").map((l) => new Comment(l, inline));
 }
 
 /** Parses every document of a YAML stream; each must be a mapping (or empty). */
 export function parseYaml(text: string): TreeMap[] {
   const docs = parseAllDocuments(text, { schema: "failsafe", uniqueKeys: true, prettyErrors: false, strict: false });
-  const list = Array.isArray(docs) ? docs : [];
   if (!Array.isArray(docs)) {
     // An empty stream: parseAllDocuments returns an EmptyStream.
     return [];
   }
   const out: TreeMap[] = [];
-  list.forEach((doc, i) => {
+  docs.forEach((doc, i) => {
     const err = doc.errors[0];
     if (err) throw new YamlFormatError(`document ${i + 1}: ${err.message.split("\n")[0]}`);
-    out.push(docToTree(doc, i));
+    out.push(docToTree({ doc, text, chain: [], placed: new Set() }, i));
   });
   return out;
 }
 
-function docToTree(doc: Document.Parsed, index: number): TreeMap {
+/** A collection being built, with the column its keys (or `-`) start at. */
+interface Level {
+  value: TreeMap | TreeList;
+  col: number;
+  /** Comments for this level that must wait until its current entry has been added. */
+  deferred: Comment[];
+}
+
+interface Ctx {
+  doc: Document.Parsed;
+  text: string;
+  /** The open collections, root first. */
+  chain: Level[];
+  /** Source offsets of comment lines already placed (the yaml package may report one on several nodes). */
+  placed: Set<number>;
+}
+
+/** A comment line after a nested block, with its column and position in the source. */
+interface LooseComment {
+  text: string;
+  col: number;
+  offset: number;
+  end: number;
+}
+
+const columns = new WeakMap<TreeMap | TreeList, number>();
+
+function docToTree(ctx: Ctx, index: number): TreeMap {
+  const { doc } = ctx;
   const map = new TreeMap();
   map.items.push(...commentLines(doc.commentBefore));
   const c = doc.contents;
@@ -45,15 +72,120 @@ function docToTree(doc: Document.Parsed, index: number): TreeMap {
     throw new YamlFormatError(`document ${index + 1}: the top level must be a mapping (sequences and scalars are not supported)`);
   }
   map.items.push(...commentLines(c.commentBefore));
-  appendMapItems(doc, c, map, [], new Set());
+  appendMapItems(ctx, c, map, [], new Set());
   map.items.push(...commentLines(c.comment), ...commentLines(doc.comment));
   return map;
 }
 
 type Path = string[];
 
-function appendMapItems(doc: Document.Parsed, node: YamlNode, map: TreeMap, path: Path, seen: Set<YamlNode>): void {
+function columnOf(text: string, offset: number): number {
+  return offset - text.lastIndexOf("\n", offset - 1) - 1;
+}
+
+/** Comment lines in the source after a nested block (the yaml package files them under the block). */
+function trailingComments(ctx: Ctx, node: YamlNode): LooseComment[] {
+  const range = node.range;
+  if (!range || !node.comment) return [];
+  const out: LooseComment[] = [];
+  let offset = range[1];
+  for (const raw of ctx.text.slice(range[1], range[2]).split("\n")) {
+    const line = raw.replace(/\r$/, "");
+    const col = line.search(/\S/);
+    const at = offset + col;
+    if (col >= 0 && line[col] === "#" && !ctx.placed.has(at)) {
+      ctx.placed.add(at);
+      out.push({ text: line.slice(col + 1), col: columnOf(ctx.text, at), offset: at, end: offset + raw.length });
+    }
+    offset += raw.length + 1;
+  }
+  return out;
+}
+
+/** Column of the next line after `from` that is neither blank nor a comment; undefined at the end. */
+function nextContentColumn(text: string, from: number): number | undefined {
+  let pos = text.indexOf("\n", from);
+  while (pos >= 0 && pos < text.length) {
+    const nl = text.indexOf("\n", pos + 1);
+    const line = text.slice(pos + 1, nl < 0 ? text.length : nl).replace(/\r$/, "");
+    const col = line.search(/\S/);
+    if (col >= 0 && line[col] !== "#") return line.startsWith("---") || line.startsWith("...") ? undefined : col;
+    if (nl < 0) return undefined;
+    pos = nl;
+  }
+  return undefined;
+}
+
+function lastChild(v: TreeMap | TreeList): TreeMap | TreeList | undefined {
+  const items: unknown[] = v instanceof TreeMap ? v.items : v;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const it = items[i];
+    if (it instanceof Comment) continue;
+    const child = v instanceof TreeMap ? (it as { value: TreeValue }).value : (it as TreeValue);
+    if ((child instanceof TreeMap && child.items.length > 0) || (Array.isArray(child) && child.length > 0)) return child;
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Files the comments that follow a nested block where go-yaml (and so sops) puts them, judged by their
+ * column: a group followed by an entry at its column is that entry's head comment; otherwise it is a
+ * foot comment — the first one closes the block of the last key at its column, later ones that key's
+ * map; at the root column it closes the document.
+ */
+function placeTrailing(ctx: Ctx, lines: LooseComment[], block: TreeMap | TreeList): void {
+  if (lines.length === 0) return;
+  // The levels that are open at this point: the current chain plus the block's chain of last children.
+  const levels = [...ctx.chain];
+  for (let v: TreeMap | TreeList | undefined = block; v; v = lastChild(v)) {
+    const col = columns.get(v);
+    if (col !== undefined && !levels.some((l) => l.value === v)) levels.push({ value: v, col, deferred: [] });
+  }
+  const current = ctx.chain[ctx.chain.length - 1];
+  const push = (level: Level, c: Comment) => {
+    // Ancestors are still adding their current entry: wait until it is in, so the order stays right.
+    if (ctx.chain.includes(level) && level !== current) level.deferred.push(c);
+    else if (level.value instanceof TreeMap) level.value.items.push(c);
+    else level.value.push(c);
+  };
+  const groups: LooseComment[][] = [];
+  for (const l of lines) {
+    const g = groups[groups.length - 1];
+    if (g && g[0]!.col === l.col) g.push(l);
+    else groups.push([l]);
+  }
+  let firstFoot = true;
+  for (const g of groups) {
+    const col = g[0]!.col;
+    const comments = g.map((l) => new Comment(l.text));
+    const exact = [...levels].reverse().find((l) => l.col === col);
+    const next = nextContentColumn(ctx.text, g[g.length - 1]!.end);
+    let target: Level;
+    if (exact && next === col && ctx.chain.includes(exact)) target = exact;
+    else if (exact && exact === levels[0]) target = exact;
+    else if (exact && firstFoot) {
+      const w = lastChild(exact.value);
+      target = w ? (levels.find((l) => l.value === w) ?? { value: w, col: columns.get(w) ?? col, deferred: [] }) : exact;
+    } else if (exact) target = exact;
+    else target = [...levels].reverse().find((l) => l.col <= col) ?? levels[0]!;
+    if (!(exact && next === col)) firstFoot = false;
+    for (const c of comments) push(target, c);
+  }
+}
+
+function flushDeferred(level: Level): void {
+  if (level.deferred.length === 0) return;
+  if (level.value instanceof TreeMap) level.value.items.push(...level.deferred);
+  else level.value.push(...level.deferred);
+  level.deferred = [];
+}
+
+function appendMapItems(ctx: Ctx, node: YamlNode, map: TreeMap, path: Path, seen: Set<YamlNode>): void {
   if (!isMap(node)) return;
+  const level: Level = { value: map, col: node.range ? columnOf(ctx.text, node.range[0]) : 0, deferred: [] };
+  columns.set(map, level.col);
+  ctx.chain.push(level);
   for (const pair of node.items) {
     const keyNode = pair.key as YamlNode | null;
     if (keyNode && isAlias(keyNode)) throw new YamlFormatError(`at ${pathText(path)}: alias map keys are not supported`);
@@ -66,51 +198,51 @@ function appendMapItems(doc: Document.Parsed, node: YamlNode, map: TreeMap, path
     const valueNode = pair.value as YamlNode | null;
     // Comments written before or on the line of a scalar value come before the entry, as sops does.
     if (valueNode && (isYamlScalar(valueNode) || isAlias(valueNode))) {
-      map.items.push(...commentLines(valueNode.commentBefore), ...commentLines(valueNode.comment));
+      map.items.push(...commentLines(valueNode.commentBefore), ...commentLines(valueNode.comment, true));
     }
-    const value = valueNode === null ? null : toValue(doc, valueNode, [...path, key], seen);
+    const value = valueNode === null ? null : toValue(ctx, valueNode, [...path, key], seen);
     map.items.push({ key, value });
-    if (valueNode && !isYamlScalar(valueNode) && !isAlias(valueNode)) {
-      // Trailing comments of a nested collection close it.
-      const inner = value;
-      const trailing = commentLines(valueNode.comment);
-      if (inner instanceof TreeMap) inner.items.push(...trailing);
-      else if (Array.isArray(inner)) inner.push(...trailing);
-    }
+    flushDeferred(level);
+    if (valueNode && (value instanceof TreeMap || Array.isArray(value)) && !isAlias(valueNode)) placeTrailing(ctx, trailingComments(ctx, valueNode), value);
   }
+  ctx.chain.pop();
+  flushDeferred(level);
 }
 
-function toValue(doc: Document.Parsed, node: YamlNode, path: Path, seen: Set<YamlNode>): TreeValue {
+function toValue(ctx: Ctx, node: YamlNode, path: Path, seen: Set<YamlNode>): TreeValue {
   if (isAlias(node)) {
-    const target = (node as Alias).resolve(doc) as YamlNode | undefined;
+    const target = (node as Alias).resolve(ctx.doc) as YamlNode | undefined;
     if (!target) throw new YamlFormatError(`at ${pathText(path)}: unresolved alias`);
     if (seen.has(target)) throw new YamlFormatError(`at ${pathText(path)}: recursive alias`);
-    // Aliases are expanded: the encrypted file holds copies, as with sops.
-    return toValue(doc, target, path, new Set([...seen, target]));
+    // Aliases are expanded (the encrypted file holds copies, as with sops); their comments stay behind.
+    const sub: Ctx = { ...ctx, chain: [], placed: new Set(ctx.placed) };
+    return toValue(sub, target, path, new Set([...seen, target]));
   }
   if (isMap(node)) {
     const m = new TreeMap();
     m.items.push(...commentLines(node.commentBefore));
-    appendMapItems(doc, node, m, path, seen);
+    appendMapItems(ctx, node, m, path, seen);
     return m;
   }
   if (isSeq(node)) {
     const list: TreeList = [];
-    for (const item of node.items as YamlNode[]) {
+    const level: Level = { value: list, col: node.range ? columnOf(ctx.text, node.range[0]) : 0, deferred: [] };
+    columns.set(list, level.col);
+    ctx.chain.push(level);
+    for (const item of node.items as Array<YamlNode | null>) {
       if (item === null) {
         list.push(null);
         continue;
       }
       list.push(...commentLines(item.commentBefore));
-      if (isYamlScalar(item)) list.push(...commentLines(item.comment));
-      list.push(toValue(doc, item, path, seen));
-      if (!isYamlScalar(item) && !isAlias(item)) {
-        const trailing = commentLines(item.comment);
-        const last = list[list.length - 1];
-        if (last instanceof TreeMap) last.items.push(...trailing);
-        else if (Array.isArray(last)) last.push(...trailing);
-      }
+      if (isYamlScalar(item)) list.push(...commentLines(item.comment, true));
+      const value = toValue(ctx, item, path, seen);
+      list.push(value);
+      flushDeferred(level);
+      if ((value instanceof TreeMap || Array.isArray(value)) && !isAlias(item)) placeTrailing(ctx, trailingComments(ctx, item), value);
     }
+    ctx.chain.pop();
+    flushDeferred(level);
     return list;
   }
   return scalarValue(node as YamlScalar);
@@ -221,27 +353,43 @@ function emitMap(m: TreeMap, indent: number, inline: boolean): string {
     first = false;
     return p;
   };
-  for (const it of m.items) {
+  let trailing = "";
+  m.items.forEach((it, i) => {
+    if (it instanceof Comment && it.inline && inlineTarget(m.items[i + 1])) {
+      // sops ≥ 3.13 keeps a line comment on the line of the value it followed.
+      trailing = ` #${it.text}`;
+      return;
+    }
     if (it instanceof Comment) {
       if (first && inline) {
         // A comment cannot follow "- " on the same line; go-yaml puts it above, at the map's indent.
         out += `#${it.text}\n`;
         first = false;
-        continue;
+        return;
       }
       out += emitComment(it, indent);
       first = false;
-      continue;
+      return;
     }
     if (isSimpleKey(it.key)) {
-      out += pad(`${emitScalar(it.key, 0, true)}:${emitValueAfterKey(it.value, indent)}`);
+      const line = `${emitScalar(it.key, 0, true)}:${emitValueAfterKey(it.value, indent)}`;
+      out += pad(trailing ? `${line.slice(0, -1)}${trailing}\n` : line);
+      trailing = "";
     } else {
       // go-yaml writes long (>128 bytes) or multi-line keys as complex keys: "? key" then ": value".
       out += pad(`? ${emitScalar(it.key, nextIndent(indent, false))}\n`);
       out += `${" ".repeat(indent)}:${emitValueAfterComplexKey(it.value, indent)}`;
     }
-  }
+  });
   return out;
+}
+
+/** A line comment can stay inline only before a simple key with a one-line scalar value. */
+function inlineTarget(next: TreeMap["items"][number] | undefined): boolean {
+  if (next === undefined || next instanceof Comment || !isSimpleKey(next.key)) return false;
+  const v = next.value;
+  if (v instanceof TreeMap || Array.isArray(v)) return false;
+  return !emitScalar(v, 0).includes("\n");
 }
 
 const lineBreak = /[\n\r\u0085\u2028\u2029]/;
