@@ -94,3 +94,20 @@ describe.each(cases)("$name", ({ fixture, selectors, macOnlyEncrypted, sopsFlags
     expect(mask(enc)).toBe(mask(theirs));
   });
 });
+
+describe("post-quantum recipients", () => {
+  it("a file seal encrypts to an age1pq1… recipient decrypts with the real sops, and back", async () => {
+    const { generateAgeIdentity, formatAgeKeyFile } = await import("../../../src/crypto/age.js");
+    const pq = await generateAgeIdentity({ postQuantum: true });
+    const keyFile = write(dir, "pq-keys.txt", formatAgeKeyFile(pq));
+    const plain = readFileSync(path.join(fixtures, "secret.yaml"));
+    const enc = await encryptSopsFile(plain, { format: "yaml", file: "secret.yaml", recipients: [pq.recipient] });
+    const file = write(dir, "pq.enc.yaml", enc);
+    const res = spawnSync(testAssets().sops, ["-d", file], { env: { ...process.env, SOPS_AGE_KEY_FILE: keyFile, SOPS_DISABLE_VERSION_CHECK: "1" } });
+    expect(res.stderr.toString()).toBe("");
+    const theirs = sops(["-e", "--age", pq.recipient, path.join(fixtures, "secret.yaml")]);
+    expect(theirs.exitCode).toBe(0);
+    const ours = await decryptSopsFile(Buffer.from(theirs.stdout), { format: "yaml", file: "theirs.yaml", identities: [pq] });
+    expect(ours.plaintext.revealText()).toBe(res.stdout.toString());
+  });
+});

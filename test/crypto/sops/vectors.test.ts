@@ -5,7 +5,7 @@ import path from "node:path";
 import { parseAgeIdentities } from "../../../src/crypto/age.js";
 import { decryptTrees, openTrees } from "../../../src/crypto/sops/decrypt.js";
 import { treeToPlain } from "../../../src/crypto/sops/document.js";
-import { decryptSopsFile, SopsMacMismatchError, formatForPath } from "../../../src/crypto/sops/index.js";
+import { decryptSopsFile, SopsMacMismatchError, SopsUnsupportedKeyError, formatForPath } from "../../../src/crypto/sops/index.js";
 import { loadEncrypted } from "../../../src/crypto/sops/format/index.js";
 import { repoRoot } from "../../env/assets.js";
 
@@ -78,6 +78,14 @@ describe("pgp vectors (data key from expected/)", () => {
     const enc = loadEncrypted(read(file), format, { file });
     const docs = openTrees(enc.docs, enc.metadata, Buffer.from(exp.data_key_hex, "hex"), { file }, { binary: format === "binary" });
     expect(normalize(treeToPlain(docs[0]!))).toEqual(normalize(exp.plaintext));
+  });
+
+  it("a file wrapped only for pgp keys is refused with a clear message", async () => {
+    const file = "getsops-sops/functional-tests-pgp/format.enc.yaml";
+    const ids = parseAgeIdentities(read("humphd-sops-age/key.txt").toString("utf8"), "key.txt");
+    const err = await decryptSopsFile(read(file), { format: "yaml", file, identities: ids }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(SopsUnsupportedKeyError);
+    expect(err.message).toMatch(/the data key is wrapped only with pgp master keys; seal decrypts age only/);
   });
 
   it("no_mac.yaml fails MAC verification", () => {
