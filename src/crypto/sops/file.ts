@@ -66,6 +66,9 @@ function hasSelector(s: Selectors | undefined): s is Selectors {
 export async function encryptSopsFile(bytes: Uint8Array, opts: EncryptFileOptions): Promise<Uint8Array> {
   const loc: SopsLocation = { file: opts.file };
   const docs = loadPlain(bytes, opts.format, loc);
+  if (docs.length === 0 || (opts.format !== "binary" && docs.every((d) => d.entries().length === 0))) {
+    throw new SopsEncryptError(loc, "nothing to encrypt: the file has no keys");
+  }
   if (opts.format === "dotenv" && docs[0]!.entries().some((e) => e.key.startsWith("sops_"))) {
     throw new SopsEncryptError(loc, "dotenv keys starting with sops_ are reserved for the SOPS metadata; rename them");
   }
