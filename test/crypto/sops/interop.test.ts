@@ -111,3 +111,23 @@ describe("post-quantum recipients", () => {
     expect(ours.plaintext.revealText()).toBe(res.stdout.toString());
   });
 });
+
+describe("key groups (Shamir)", () => {
+  it("two groups with threshold 2 interoperate both ways", async () => {
+    const a = ageKeygen(dir, "group-a.txt");
+    const b = ageKeygen(dir, "group-b.txt");
+    const both = write(dir, "group-both.txt", readFileSync(a.keyFile, "utf8") + readFileSync(b.keyFile, "utf8"));
+    const plain = readFileSync(path.join(fixtures, "app.json"));
+    const enc = await encryptSopsFile(plain, { format: "json", file: "g.json", keyGroups: [[a.recipient], [b.recipient]], shamirThreshold: 2 });
+    const file = write(dir, "groups.enc.json", enc);
+    const res = spawnSync(testAssets().sops, ["-d", file], { env: { ...process.env, SOPS_AGE_KEY_FILE: both, SOPS_DISABLE_VERSION_CHECK: "1" } });
+    expect(res.status).toBe(0);
+    const cfgDir = tempDir();
+    write(cfgDir, ".sops.yaml", `creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age: [${a.recipient}]\n      - age: [${b.recipient}]\n`);
+    write(cfgDir, "g.json", plain);
+    const theirs = sops(["-e", "g.json"], { cwd: cfgDir });
+    expect(theirs.exitCode).toBe(0);
+    const ours = await decryptSopsFile(Buffer.from(theirs.stdout), { format: "json", file: "theirs.json", identities: [...a.identities, ...b.identities] });
+    expect(ours.plaintext.revealText()).toBe(res.stdout.toString());
+  });
+});
