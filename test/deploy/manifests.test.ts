@@ -10,6 +10,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
+import { repoRoot } from "../env/assets.js";
+import { runAsync } from "../env/run.js";
 import { DEPLOY_DIR, kubectl, kustomize, only, podFromTemplate, writeNamespaceOverlay, type K8sObject } from "./helpers.js";
 
 interface Probe { httpGet?: { path: string; port: string | number } }
@@ -159,7 +161,8 @@ describe("the sidecar container", () => {
     expect(keys?.readOnly).toBe(true);
     expect(volume(keys?.name)?.secret).toEqual({ secretName: "sealsync-keys", defaultMode: 0o440 });
     expect(volume(mount(byFlag.get("--data-dir")!)?.name)?.emptyDir).toBeDefined();
-    expect(path.dirname(byFlag.get("--audit-log")!)).toBe(byFlag.get("--data-dir"));
+    // The audit log lives on the data volume (the root filesystem is read-only).
+    expect(byFlag.get("--audit-log")!.startsWith(`${byFlag.get("--data-dir")}/`)).toBe(true);
     // Group-readable key files: the fsGroup owns them, and the user is in it.
     expect(spec.securityContext?.fsGroup).toBe(spec.securityContext?.runAsGroup ?? spec.securityContext?.runAsUser);
 
@@ -173,6 +176,17 @@ describe("the sidecar container", () => {
 
     expect(spec.serviceAccountName).toBe(only(objects, "ServiceAccount").metadata.name);
     expect(spec.automountServiceAccountToken).toBe(true);
+  });
+
+  test("every flag it passes (or shows commented out) is one the built `sealsync run --help` lists", async () => {
+    const help = await runAsync("node", ["dist/cli/sealsync.js", "run", "--help"], { cwd: repoRoot });
+    expect(help.exitCode).toBe(0);
+    const flags = (sidecarOf(objects).args ?? []).slice(1).map((a) => a.replace(/=.*$/, ""));
+    // And the ones deployment.yaml shows commented out, for a private repository and webhooks.
+    const commented = [...readFileSync(path.join(DEPLOY_DIR, "deployment.yaml"), "utf8").matchAll(/^\s*#\s*- (--[a-z-]+)=/gm)].map((m) => m[1]!);
+    expect(commented).toEqual(["--git-username", "--git-password-file", "--webhook-secret-file"]);
+    flags.push(...commented);
+    for (const flag of flags) expect([flag, new RegExp(`^\\s+${flag} `, "m").test(help.stdout)]).toEqual([flag, true]);
   });
 
   test("every container has a read-only root filesystem and runs as the image's numeric non-root user", () => {
