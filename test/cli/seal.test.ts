@@ -3,8 +3,13 @@ import { describe, expect, it } from "@jest/globals";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
+import { CoreV1Api } from "@kubernetes/client-node";
+import { parseAgeIdentities } from "../../src/crypto/age.js";
+import { decryptSopsFile } from "../../src/crypto/sops/index.js";
 import { testAssets } from "../env/assets.js";
+import { adminKubeConfig, createNamespace } from "../env/kube.js";
 import { run } from "../env/run.js";
+import { testEnvState } from "../env/state.js";
 import { sandbox } from "./seal-helpers.js";
 
 const SECRET = `apiVersion: v1
@@ -81,6 +86,23 @@ describe("seal keygen", () => {
     expect(keyText).toContain(`# public key: ${recipient}`);
     expect(res.stderr).toContain("do NOT commit it");
     expect(() => statSync(path.join(sb.env.HOME!, ".config/sops/age/keys.txt"))).toThrow();
+  });
+});
+
+describe("seal keygen --secret on a real cluster", () => {
+  it("kubectl applies the manifest, and the stored identity opens files encrypted to the printed recipient", async () => {
+    const sb = sandbox();
+    const ns = await createNamespace("seal");
+    const res = sb.seal(["keygen", "--secret", "sealsync-age-key", "-n", ns]);
+    const recipient = /public key: (age1\S+)/.exec(res.stderr)![1]!;
+    const apply = run(testAssets().kubectl, ["--kubeconfig", testEnvState().controlPlane.adminKubeconfig, "apply", "-f", "-"], { input: res.stdout });
+    expect(apply).toMatchObject({ exitCode: 0, stdout: "secret/sealsync-age-key created\n" });
+    const stored = await adminKubeConfig().makeApiClient(CoreV1Api).readNamespacedSecret({ name: "sealsync-age-key", namespace: ns });
+    expect(stored.metadata?.labels).toEqual({ "sealsync.dev/key": "active" });
+    const identities = parseAgeIdentities(Buffer.from(stored.data!["age.agekey"]!, "base64").toString("utf8"), "cluster");
+    const enc = sb.seal(["encrypt", "--age", recipient, "-"], { input: SECRET });
+    const out = await decryptSopsFile(Buffer.from(enc.stdout), { format: "yaml", file: "s.yaml", identities });
+    expect(out.plaintext.revealText()).toBe(SECRET);
   });
 });
 
