@@ -16,6 +16,7 @@
  * the object's identity (apiVersion, kind, metadata name/namespace/uid/resourceVersion/labels): only that
  * is kept per object, so the watch holds no Secret data. Events are queued until consumed (one consumer).
  */
+import type { IncomingMessage } from "node:http";
 import { KubeApiError, type KubeClient, type KubeObject } from "./client.js";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -53,6 +54,16 @@ export interface WatchStats {
   stalls: number;
   /** Lists or watches that failed with an error. */
   errors: number;
+}
+
+/** A list or watch request failed below HTTP (refused, reset, unreadable); the watch retries. */
+export class WatchConnectionError extends Error {
+  constructor(what: string, cause: unknown) {
+    const why = cause && typeof cause === "object" && "message" in cause ? String((cause as Error).message) : String(cause);
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    super(`${what}: ${why}${code && !why.includes(code) ? ` (${code})` : ""}`, { cause });
+    this.name = "WatchConnectionError";
+  }
 }
 
 export class WatchStalledError extends Error {
@@ -156,6 +167,15 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
     // Started from a resourceVersion: any later list is a relist whose differences must be reported.
     let first = mustList;
     let backoff = initialBackoffMs;
+    // A server that answers 410 right after a fresh list would otherwise make us list in a busy loop.
+    let expiries = 0;
+    const expired = async () => {
+      mustList = true;
+      if (++expiries > 1) {
+        await this.#sleep(backoff);
+        backoff = Math.min(backoff * 2, maxBackoffMs);
+      }
+    };
     if (!mustList) this.#markReady();
     while (!this.closed) {
       try {
@@ -168,8 +188,12 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
         }
         const started = Date.now();
         const { outcome, lines } = await this.#watchOnce();
-        if (outcome === "expired") mustList = true;
-        else if (outcome === "stalled") {
+        if (outcome === "expired") {
+          await expired();
+          continue;
+        }
+        expiries = 0;
+        if (outcome === "stalled") {
           this.stats.stalls++;
           this.#opts.onError?.(new WatchStalledError(this.#opts.path, this.#stallMs));
         }
@@ -181,7 +205,7 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
       } catch (err) {
         if (this.closed) break;
         if (err instanceof KubeApiError && err.status === 410) {
-          mustList = true;
+          await expired();
           continue;
         }
         this.stats.errors++;
@@ -206,6 +230,8 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
       const res = await this.#opts.client.request<ObjectList>("GET", this.#opts.path, {
         query: { labelSelector: this.#opts.labelSelector, limit: PAGE_SIZE, continue: cont },
         signal: this.#closing.signal,
+      }).catch((err: unknown) => {
+        throw err instanceof KubeApiError ? err : new WatchConnectionError(`listing ${this.#opts.path}`, err);
       });
       const list = res.body;
       rv ??= list.metadata.resourceVersion;
@@ -244,8 +270,14 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
   /** One watch request, read until it ends, expires, stalls or we close. */
   async #watchOnce(): Promise<{ outcome: Outcome; lines: number }> {
     const abort = new AbortController();
-    const onClose = () => abort.abort();
-    this.#closing.signal.addEventListener("abort", onClose, { once: true });
+    let response: IncomingMessage | undefined;
+    // Destroy the response, not the request, once there is one: aborting a request whose response has
+    // already completed destroys a kept-alive socket that is back in the pool, with nobody listening.
+    const teardown = () => {
+      if (!response) abort.abort();
+      else if (!response.complete) response.destroy();
+    };
+    this.#closing.signal.addEventListener("abort", teardown, { once: true });
     let stalled = false;
     let timer: NodeJS.Timeout | undefined;
     // The watchdog also covers connecting: a request to a dead server can hang as long as a stream.
@@ -253,7 +285,7 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
       clearTimeout(timer);
       timer = setTimeout(() => {
         stalled = true;
-        abort.abort();
+        teardown();
       }, this.#stallMs);
     };
     arm();
@@ -265,15 +297,21 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
       };
       if (this.#opts.labelSelector) query.labelSelector = this.#opts.labelSelector;
       const res = await this.#opts.client.stream(this.#opts.path, query, abort.signal);
+      response = res;
+      if (this.closed || stalled) teardown();
       const outcome = await new Promise<Outcome>((resolve, reject) => {
         let buffer = "";
         let settled = false;
-        const finish = (o: Outcome | Error) => {
-          if (settled) return;
+        // Two functions rather than an instanceof test: errors from node internals may come from another realm.
+        const finish = (o: Outcome) => {
+          if (!settled) resolve(o);
           settled = true;
-          if (o instanceof Error) reject(o);
-          else resolve(o);
         };
+        const fail = (err: unknown) => {
+          if (!settled) reject(err);
+          settled = true;
+        };
+        const interrupted = () => (this.closed ? "closed" : stalled ? "stalled" : undefined);
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => {
           arm();
@@ -288,35 +326,43 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
             try {
               parsed = JSON.parse(line) as WatchLine;
             } catch {
-              finish(new Error(`watch of ${this.#opts.path}: unreadable event (${line.slice(0, 80)})`));
+              fail(new Error(`watch of ${this.#opts.path}: unreadable event (${line.slice(0, 80)})`));
               break;
             }
             const result = this.#handle(parsed);
-            if (result) {
-              finish(result);
-              abort.abort();
-            }
+            if (result?.error) fail(result.error);
+            else if (result) finish(result.outcome);
           }
+          if (settled) teardown();
         });
-        res.on("end", () => finish("ended"));
-        // An abort (ours, the watchdog's) or a reset connection.
-        res.on("close", () => finish(this.closed ? "closed" : stalled ? "stalled" : new Error(`watch of ${this.#opts.path}: connection lost`)));
-        res.on("error", (err) => finish(this.closed ? "closed" : stalled ? "stalled" : err));
+        const lost = (cause: unknown = "closed before the stream ended") => new WatchConnectionError(`watch of ${this.#opts.path}: connection lost`, cause);
+        const end = (err?: unknown) => {
+          const i = interrupted();
+          if (i) finish(i);
+          else if (err !== undefined) fail(lost(err));
+          else if (res.complete) finish("ended");
+          else fail(lost());
+        };
+        res.on("end", () => end());
+        // A teardown (ours, the watchdog's) or a reset connection.
+        res.on("close", () => end());
+        res.on("error", (err) => end(err));
       });
       return { outcome, lines };
     } catch (err) {
       if (this.closed) return { outcome: "closed", lines };
       if (stalled) return { outcome: "stalled", lines };
-      throw err;
+      if (err instanceof KubeApiError || err instanceof WatchConnectionError) throw err;
+      throw new WatchConnectionError(`watch of ${this.#opts.path}`, err);
     } finally {
       clearTimeout(timer);
-      this.#closing.signal.removeEventListener("abort", onClose);
-      abort.abort();
+      this.#closing.signal.removeEventListener("abort", teardown);
+      teardown();
     }
   }
 
   /** Applies one line; returns how the stream ends when it must. */
-  #handle(line: WatchLine): Outcome | Error | undefined {
+  #handle(line: WatchLine): { outcome: Outcome; error?: undefined } | { error: Error } | undefined {
     const o = line.object;
     switch (line.type) {
       case "BOOKMARK":
@@ -335,10 +381,10 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
         return undefined;
       case "ERROR":
         // 410: our resourceVersion is older than the server keeps; only a new list can resume.
-        if (o.code === 410) return "expired";
-        return new KubeApiError(o.code ?? 500, o.reason ?? "WatchError", `watch of ${this.#opts.path}: ${o.message ?? "error event"}`);
+        if (o.code === 410) return { outcome: "expired" };
+        return { error: new KubeApiError(o.code ?? 500, o.reason ?? "WatchError", `watch of ${this.#opts.path}: ${o.message ?? "error event"}`) };
       default:
-        return new Error(`watch of ${this.#opts.path}: unknown event type ${JSON.stringify(String(line.type).slice(0, 20))}`);
+        return { error: new Error(`watch of ${this.#opts.path}: unknown event type ${JSON.stringify(String(line.type).slice(0, 20))}`) };
     }
   }
 
