@@ -29,7 +29,8 @@ const OBJECT = { group: string, kind: string, namespace: string, name: string } 
 const OPTIONAL_OBJECT = { group: optString, kind: optString, namespace: optString, name: optString } as const;
 
 /** Why a sync was started; the reconcile loop's wake-up sources. */
-export const SYNC_TRIGGERS = ["startup", "timer", "webhook", "signal", "drift", "manual"] as const;
+export const SYNC_TRIGGERS = ["startup", "timer", "webhook", "signal", "drift", "manual", "keys", "leader"] as const;
+export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 /** Commit signature status, once source verification exists. */
 export const SIGNATURE_STATUSES = ["verified", "unsigned", "invalid", "not-checked"] as const;
 
@@ -52,6 +53,8 @@ export const ACTIONS = {
   "object-pruned": { ...OBJECT, revision: string, uid: optString },
   // `fieldManager` is the manager that changed the object behind our back.
   "drift-corrected": { ...OBJECT, revision: optString, uid: optString, resourceVersion: optString, fieldManager: optString },
+  // --no-self-heal: the drift was seen and reported, not corrected.
+  "drift-detected": { ...OBJECT, revision: optString, fieldManager: optString },
   "rejected": { rule: string, revision: optString, file: optString, document: optInt, ...OPTIONAL_OBJECT, message: optString },
   // `keyId` identifies the key (age recipient, certificate fingerprint): public, never key material.
   "decrypted": { file: string, document: int, format: oneOf("sops", "sealed"), keyId: string, revision: optString, ...OPTIONAL_OBJECT },

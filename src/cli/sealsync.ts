@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { registerAuditCommands } from "./sealsync/audit.js";
+import { registerRunCommand } from "./sealsync/run.js";
 import { registerSyncCommands } from "./sealsync/sync.js";
 
 const program = new Command()
@@ -11,6 +12,7 @@ const program = new Command()
   .version(VERSION, "-V, --version", "print the version and exit")
   .showHelpAfterError();
 
+registerRunCommand(program);
 registerSyncCommands(program);
 registerAuditCommands(program);
 

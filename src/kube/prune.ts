@@ -6,12 +6,13 @@ import type { KubeClient, KubeObject } from "./client.js";
 import { Discovery, type ResourceInfo } from "./discovery.js";
 import { LABEL_PART_OF } from "./applyset.js";
 
-export async function listMembers(client: KubeClient, info: ResourceInfo, namespace: string, setId: string): Promise<KubeObject[]> {
-  const res = await client.request<{ items: KubeObject[] }>("GET", Discovery.path(info, namespace), {
+/** The members of one kind, and the list's resourceVersion (a watch started there misses nothing). */
+export async function listMembers(client: KubeClient, info: ResourceInfo, namespace: string, setId: string): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+  const res = await client.request<{ items: KubeObject[]; metadata: { resourceVersion: string } }>("GET", Discovery.path(info, namespace), {
     query: { labelSelector: `${LABEL_PART_OF}=${setId}` },
   });
   // List items omit apiVersion/kind.
-  return res.body.items.map((o) => ({ ...o, apiVersion: info.apiVersion, kind: info.kind }));
+  return { items: res.body.items.map((o) => ({ ...o, apiVersion: info.apiVersion, kind: info.kind })), resourceVersion: res.body.metadata.resourceVersion };
 }
 
 export async function deleteMember(client: KubeClient, info: ResourceInfo, obj: KubeObject): Promise<"deleted" | "gone"> {

@@ -62,6 +62,8 @@ export interface ReconcileResult {
   desired: DesiredObject[];
   /** True when anything failed (then nothing was pruned). */
   failed: boolean;
+  /** The resourceVersion of each kind's member list ("group/Kind" →), where watches can start. */
+  listedAt: Map<string, string>;
 }
 
 /** A revision that passed validation but was refused by a guard or by the API server's dry-run. */
@@ -93,14 +95,15 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
   const newGks = [...new Set(desired.map((d) => formatGroupKind({ group: d.resource.group, kind: d.resource.kind })))].sort();
   const allGks = [...new Set([...parent.groupKinds, ...newGks])].sort();
   const live = new Map<string, Live>();
+  const listedAt = new Map<string, string>();
   await mapLimit(allGks, concurrency, async (gkText) => {
     const gk = parseGroupKind(gkText);
     const info = desired.find((d) => d.resource.group === gk.group && d.resource.kind === gk.kind)?.resource
       ?? await opts.discovery.resolveGroupKind(gk.group, gk.kind);
     if (!info) return; // the kind is no longer served (CRD deleted): nothing of it can be left
-    for (const obj of await listMembers(client, info, namespace, parent.id)) {
-      live.set(objectKey(info.apiVersion, info.kind, obj.metadata.name), { info, object: obj });
-    }
+    const members = await listMembers(client, info, namespace, parent.id);
+    listedAt.set(`${info.group}/${info.kind}`, members.resourceVersion);
+    for (const obj of members.items) live.set(objectKey(info.apiVersion, info.kind, obj.metadata.name), { info, object: obj });
   });
   const desiredKeys = new Set(desired.map((d) => d.key));
   const stale = [...live.entries()].filter(([key]) => !desiredKeys.has(key)).map(([, l]) => l);
@@ -148,7 +151,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
     ...planned.map(({ d: _d, ...p }) => p),
     ...(prune ? stale.map((s) => ({ action: "prune" as const, subject: `${s.info.kind}/${s.object.metadata.name}`, kind: s.info.kind, name: s.object.metadata.name, diff: [] })) : []),
   ];
-  if (opts.dryRun) return { revision, changes: [], plan, desired, failed: false };
+  if (opts.dryRun) return { revision, changes: [], plan, desired, failed: false, listedAt };
 
   // 5. Superset first: if this run is interrupted after applying, the parent still names every kind
   //    that may have members, so the next run can find and prune them.
@@ -202,5 +205,5 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
     // 8. Shrink the parent to the kinds this revision has, now that nothing of the others is left.
     if (!failed && newGks.join(",") !== current.groupKinds.join(",")) await writeParent(client, current, newGks);
   }
-  return { revision, changes, plan, desired, failed };
+  return { revision, changes, plan, desired, failed, listedAt };
 }
