@@ -7,9 +7,9 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { generateSealingKeyPair } from "../../src/crypto/sealed/index.js";
 import { testAssets, repoRoot } from "../env/assets.js";
 import { commitFiles } from "../env/git.js";
+import { makeTestKeys, secretYaml, sopsEncrypt as encrypt, type TestKeys } from "../env/keys.js";
 import { adminKubeConfig } from "../env/kube.js";
 import { run, runAsync, type RunResult } from "../env/run.js";
 import { configMap, syncFixture, type SyncFixture } from "./helpers.js";
@@ -18,36 +18,19 @@ const CANARY = "canary-7f3a9c-do-not-print";
 const assets = testAssets();
 const cli = path.join(repoRoot, "dist/cli/sealsync.js");
 
-interface Keys { dir: string; ageRecipient: string; certFile: string }
-let keys: Keys;
+let keys: TestKeys;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "sealsync-keys-"));
-  run(assets.ageKeygen, ["-o", path.join(dir, "keys.txt")]);
-  const ageRecipient = run(assets.ageKeygen, ["-y", path.join(dir, "keys.txt")]).stdout.trim();
-  const pair = await generateSealingKeyPair({ bits: 2048 });
-  writeFileSync(path.join(dir, "tls.key"), pair.keyPem, { mode: 0o600 });
-  writeFileSync(path.join(dir, "tls.crt"), pair.certPem);
-  keys = { dir, ageRecipient, certFile: path.join(dir, "tls.crt") };
+  keys = await makeTestKeys();
 });
 
-function sopsEncrypt(yaml: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "sealsync-sops-"));
-  const file = path.join(dir, "secret.yaml");
-  writeFileSync(file, yaml);
-  const res = run(assets.sops, ["encrypt", "--age", keys.ageRecipient, "--encrypted-regex", "^(data|stringData)$", file]);
-  if (res.exitCode !== 0) throw new Error(res.stderr);
-  return res.stdout;
-}
+const sopsEncrypt = (yaml: string) => encrypt(yaml, keys.ageRecipient);
 
 function kubeseal(secretYaml: string, namespace: string): string {
   const res = run(assets.kubeseal, ["--cert", keys.certFile, "--format", "yaml", "--namespace", namespace], { input: secretYaml });
   if (res.exitCode !== 0) throw new Error(res.stderr);
   return res.stdout;
 }
-
-const secretYaml = (name: string, values: Record<string, string>) =>
-  `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\ntype: Opaque\nstringData:\n${Object.entries(values).map(([k, v]) => `  ${k}: ${v}`).join("\n")}\n`;
 
 function sealsync(f: SyncFixture, command: string, extra: string[] = []): Promise<RunResult> {
   return runAsync(process.execPath, [cli, command, "--repo", f.repo.url, "-n", f.namespace, "--kubeconfig", f.kubeconfig,
