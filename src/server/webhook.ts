@@ -32,10 +32,12 @@ export function refMatches(pushed: string, watched: string | undefined): boolean
   return pushed === watched || pushed === `refs/heads/${watched}` || pushed === `refs/tags/${watched}`;
 }
 
-function parseRef(body: Buffer, contentType: string | undefined): string | undefined {
-  let text = body.toString("utf8");
-  if (contentType?.startsWith("application/x-www-form-urlencoded")) text = new URLSearchParams(text).get("payload") ?? "";
-  const payload: unknown = JSON.parse(text);
+/** The payload's `ref`: a JSON body, or GitHub's form delivery (`payload=<JSON>`). */
+function parseRef(body: Buffer): string | undefined {
+  const text = body.toString("utf8");
+  // JSON first whatever the Content-Type says (curl -d labels JSON as a form).
+  const form = text.trimStart().startsWith("{") ? null : new URLSearchParams(text).get("payload");
+  const payload: unknown = JSON.parse(form ?? text);
   const ref = (payload as { ref?: unknown } | null)?.ref;
   return typeof ref === "string" ? ref : undefined;
 }
@@ -62,7 +64,7 @@ export function webhookHandler(opts: WebhookOptions): Handler {
 
     let ref: string | undefined;
     try {
-      ref = parseRef(body, req.headers["content-type"]);
+      ref = parseRef(body);
     } catch {
       return sendText(res, 400, "the payload is not JSON (nor a form with a JSON `payload` field)");
     }

@@ -142,6 +142,12 @@ describe("refs and payloads", () => {
     expect(pushes).toEqual(["refs/heads/main"]);
   });
 
+  it("a JSON body sent as a form (curl -d) is still read as JSON", async () => {
+    const b = push("refs/heads/main");
+    expect((await post(srv.url, b, { ...github(b), "content-type": "application/x-www-form-urlencoded" })).status).toBe(200);
+    expect(pushes).toEqual(["refs/heads/main"]);
+  });
+
   it("a verified body that is not JSON is a 400", async () => {
     const b = "not json";
     expect((await post(srv.url, b, github(b))).status).toBe(400);
