@@ -154,11 +154,11 @@ describe("audit export", () => {
 
 describe("audit tail", () => {
   it("prints the last entries, one line each", async () => {
-    await writeLog(file, 14);
+    await writeLog(file, 15);
     const res = sealsync(["audit", "tail", "--log", file, "-n", "2"]);
     expect(res).toEqual({
       exitCode: 0,
-      stdout: "2026-05-01T12:00:12.000Z #13 leader-lost identity=shop-7d9f-abc lease=sealsync\n2026-05-01T12:00:13.000Z #14 daemon-stop reason=SIGTERM identity=shop-7d9f-abc\n",
+      stdout: "2026-05-01T12:00:13.000Z #14 leader-lost identity=shop-7d9f-abc lease=sealsync\n2026-05-01T12:00:14.000Z #15 daemon-stop reason=SIGTERM identity=shop-7d9f-abc\n",
       stderr: "",
     });
     expect(sealsync(["audit", "tail", "--log", file, "-n", "1", "--action", "rejected"]).stdout).toBe(

@@ -34,6 +34,7 @@ export const SAMPLE_EVENTS: AuditEvent[] = [
   { action: "rejected", rule: "namespace", revision: REV, file: "apps/other.yaml", document: 2, kind: "Secret", namespace: "kube-system", name: "x", message: "namespace kube-system is not ours (shop)" },
   { action: "sync-finished", revision: REV, created: 1, configured: 1, unchanged: 7, pruned: 1, durationMs: 842 },
   { action: "drift-corrected", group: "apps", kind: "Deployment", namespace: "shop", name: "web", revision: REV, uid: "9a8b", resourceVersion: "1300", fieldManager: "kubectl-edit" },
+  { action: "drift-detected", group: "apps", kind: "Deployment", namespace: "shop", name: "web", revision: REV, fieldManager: "kubectl-edit" },
   { action: "sync-failed", reason: "DecryptFailed", revision: REV, message: "apps/db/secret.sops.yaml (document 0): MAC mismatch", durationMs: 12 },
   { action: "leader-lost", identity: "shop-7d9f-abc", lease: "sealsync" },
   { action: "daemon-stop", reason: "SIGTERM", identity: "shop-7d9f-abc" },

@@ -24,6 +24,10 @@ export interface ControlPlaneInfo {
 
 export interface ControlPlane extends ControlPlaneInfo {
   stop(): Promise<void>;
+  /** Stops only the kube-apiserver (etcd keeps the data), to test how clients live through an outage. */
+  stopApiserver(): Promise<void>;
+  /** Starts the kube-apiserver again on the same port, with the same certificates and users; waits until ready. */
+  startApiserver(): Promise<void>;
 }
 
 /** A kubeconfig file for a bearer-token user; written to `file`. */
@@ -91,7 +95,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     writeFileSync(path.join(dataDir, "sa.key"), saKey, { mode: 0o600 });
     mkdirSync(path.join(dataDir, "pki"));
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = startDaemon("kube-apiserver", assets.kubeApiserver, [
+    const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,
       "--bind-address=127.0.0.1",
       `--secure-port=${apiPort}`,
@@ -107,18 +111,25 @@ export async function startControlPlane(): Promise<ControlPlane> {
       `--service-account-issuer=${server}`,
       `--service-account-key-file=${dataDir}/sa.key`,
       `--service-account-signing-key-file=${dataDir}/sa.key`,
-    ], path.join(dataDir, "kube-apiserver.log"));
-    daemons.push(apiserver);
-
+    ];
     // The apiserver writes its self-signed serving cert (leaf, then CA) before it listens.
     const caFile = path.join(dataDir, "pki/apiserver.crt");
     const info = { server, caFile, adminToken };
-    await waitFor("kube-apiserver /readyz", async () => (await apiGetStatus(info, "/readyz")) === 200, apiserver);
-    await waitFor("the default namespace", async () =>
-      (await apiGetStatus(info, "/api/v1/namespaces/default")) === 200, apiserver);
+    let apiserver: Daemon | undefined;
+    const startApiserver = async () => {
+      apiserver = startDaemon("kube-apiserver", assets.kubeApiserver, apiserverArgs, path.join(dataDir, "kube-apiserver.log"));
+      daemons.push(apiserver);
+      const d = apiserver;
+      await waitFor("kube-apiserver /readyz", async () => (await apiGetStatus(info, "/readyz")) === 200, d);
+      await waitFor("the default namespace", async () => (await apiGetStatus(info, "/api/v1/namespaces/default")) === 200, d);
+    };
+    const stopApiserver = async () => {
+      await apiserver?.stop();
+    };
+    await startApiserver();
 
     const adminKubeconfig = writeKubeconfig(path.join(dataDir, "admin.kubeconfig"), server, caFile, "admin", adminToken);
-    return { server, caFile, adminToken, adminKubeconfig, dataDir, stop };
+    return { server, caFile, adminToken, adminKubeconfig, dataDir, stop, stopApiserver, startApiserver };
   } catch (err) {
     await stop();
     throw err;
