@@ -61,6 +61,8 @@ export class KubeClient {
   readonly requestCount: Record<string, number> = {};
   private readonly server: URL;
   private agent?: Agent | HttpAgent;
+  /** Watches hold their connection for minutes: they get their own, unpooled ones, never the 16 requests share. */
+  private streamAgent?: Agent | HttpAgent;
 
   constructor(readonly kubeConfig: KubeConfig) {
     this.server = new URL(kubeConfig.server);
@@ -108,7 +110,7 @@ export class KubeClient {
   async stream(path: string, query: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage> {
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const options = await this.options("GET");
+    const options = await this.options("GET", true);
     const send = url.protocol === "http:" ? httpRequest : request;
     return new Promise((resolve, reject) => {
       const req = send(url, { ...options, signal }, (res) => {
@@ -128,24 +130,26 @@ export class KubeClient {
 
   close(): void {
     this.agent?.destroy();
+    this.streamAgent?.destroy();
   }
 
   /** Request options; the Authorization header is fetched per request so rotated tokens are picked up. */
-  private async options(method: string): Promise<RequestOptions> {
+  private async options(method: string, streaming = false): Promise<RequestOptions> {
     const headers: Record<string, string> = { Accept: "application/json" };
     const auth = await this.kubeConfig.authorization();
     if (auth) headers.Authorization = auth;
-    this.agent ??= this.server.protocol === "http:"
-      ? new HttpAgent({ keepAlive: true, maxSockets: 16 })
+    const pool = streaming ? { keepAlive: false } : { keepAlive: true, maxSockets: 16 };
+    const agent = () => (this.server.protocol === "http:"
+      ? new HttpAgent(pool)
       : new Agent({
-        keepAlive: true,
-        maxSockets: 16,
+        ...pool,
         ca: this.kubeConfig.ca,
         cert: this.kubeConfig.cert,
         key: this.kubeConfig.key,
         rejectUnauthorized: !this.kubeConfig.insecureSkipTlsVerify,
-      });
-    return { method, headers, agent: this.agent };
+      }));
+    if (streaming) return { method, headers, agent: (this.streamAgent ??= agent()) };
+    return { method, headers, agent: (this.agent ??= agent()) };
   }
 }
 

@@ -18,8 +18,9 @@ interface Fixture {
   namespace: string;
   /** Writes go straight to the API server. */
   client: KubeClient;
-  /** Watches go through the proxy. */
+  /** Watches go through the proxy, with this client. */
   proxy: ApiProxy;
+  watchClient: KubeClient;
   watch(opts?: Partial<WatchOptions> & { kind?: "configmaps" | "secrets" }): { w: Watch; seen: string[]; objects: KubeObject[]; errors: Error[] };
   put(kind: "configmaps" | "secrets", name: string, data: Record<string, string>, labelled?: boolean): Promise<void>;
   remove(kind: "configmaps" | "secrets", name: string): Promise<void>;
@@ -34,7 +35,7 @@ async function fixture(prefix: string): Promise<Fixture> {
   cleanups.push(() => client.close(), () => proxy.close(), () => watchClient.close());
   const base = (kind: string) => `/api/v1/namespaces/${namespace}/${kind}`;
   return {
-    namespace, client, proxy,
+    namespace, client, proxy, watchClient,
     watch(opts = {}) {
       const seen: string[] = [];
       const objects: KubeObject[] = [];
@@ -178,6 +179,18 @@ describe("watchCollection", () => {
     await waitFor("both objects", () => seen.length === 2);
     expect(seen).toEqual(["ADDED while-down", "ADDED after"]);
     expect(errors[0]).toMatchObject({ name: "WatchConnectionError", message: expect.stringMatching(/^listing \/api\/v1\/namespaces\/.*\/configmaps: .*ECONNREFUSED/) });
+  });
+
+  it("many open watches do not starve the client's other requests (one watch per kind in a big inventory)", async () => {
+    const f = await fixture("watch-many");
+    const watches = Array.from({ length: 20 }, () => f.watch());
+    await Promise.all(watches.map(({ w }) => w.ready));
+    await waitFor("20 open streams", () => f.proxy.openWatches() === 20, 10_000);
+    // The watches' own client still gets connections for ordinary requests.
+    const res = await f.watchClient.request("GET", `/api/v1/namespaces/${f.namespace}/configmaps`);
+    expect(res.status).toBe(200);
+    await f.put("configmaps", "late", { v: "1" });
+    await waitFor("the event on every watch", () => watches.every(({ seen }) => seen.includes("ADDED ConfigMap/late")), 10_000);
   });
 
   it("close() ends the iteration", async () => {
