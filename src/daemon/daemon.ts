@@ -12,6 +12,7 @@ import { AuditLog, defaultAuditLogPath, readHmacKeyFile, type SyncTrigger } from
 import { buildSyncContext, type SyncContext, type SyncFlags } from "../config/sync-options.js";
 import type { KubeObject } from "../kube/client.js";
 import type { ResourceInfo } from "../kube/discovery.js";
+import { EventRecorder } from "../kube/events.js";
 import { LeaderElector } from "../kube/lease.js";
 import { createLogger, type Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics.js";
@@ -56,6 +57,7 @@ export class Daemon {
   #audit!: AuditLog;
   #elector?: LeaderElector;
   #drift!: DriftWatcher;
+  #events!: EventRecorder;
   #pendingDrift = new Map<string, DriftSignal>();
   #driftTimer?: NodeJS.Timeout;
   #lastRevision?: string;
@@ -85,6 +87,10 @@ export class Daemon {
       onStripped: (action, fields) => this.log.warn({ action, fields }, "audit: dropped fields outside the schema"),
     });
     await this.#record({ action: "daemon-start", version: VERSION, namespace, identity: identity(), pid: process.pid });
+    this.#events = new EventRecorder({
+      client, parent: { name: f.applysetName ?? DEFAULT_PARENT_NAME, namespace }, instance: identity(),
+      onError: (err) => this.log.debug({ err: err.message }, "event not recorded"),
+    });
     this.#drift = new DriftWatcher({
       client, namespace, stallTimeoutMs: f.watchStallTimeoutMs,
       onDrift: (s) => this.#onDrift(s),
@@ -244,6 +250,7 @@ export class Daemon {
         const d = result.desired.find((x) => x.object.kind === p.kind && x.object.metadata.name === p.name);
         const signal = drift.get(`${d?.resource.group ?? ""}/${p.kind}/${p.name}`);
         await this.#record({ action: "drift-detected", group: d?.resource.group ?? "", kind: p.kind, namespace: ns, name: p.name, revision: revision.sha, fieldManager: signal?.fieldManager });
+        await this.#events.drift(revision.sha, { kind: p.kind, name: p.name }, false, signal?.fieldManager);
         this.log.warn({ kind: p.kind, name: p.name, planned: p.action, fields: p.diff.map((f) => f.path) }, "drift not corrected (--no-self-heal)");
       }
       return;
@@ -266,6 +273,7 @@ export class Daemon {
       if (signal && (c.action === "created" || c.action === "configured")) {
         this.metrics.driftCorrected(c.kind);
         await this.#record({ action: "drift-corrected", ...base, revision: revision.sha, uid: c.uid, resourceVersion: c.resourceVersion, fieldManager: signal.fieldManager });
+        await this.#events.drift(revision.sha, c, true, signal.fieldManager);
         this.log.info({ kind: c.kind, name: c.name, fieldManager: signal.fieldManager }, "drift corrected");
       } else if (c.action === "created" || c.action === "configured") {
         await this.#record({ action: `object-${c.action}`, ...base, revision: revision.sha, uid: c.uid, resourceVersion: c.resourceVersion });
@@ -281,6 +289,10 @@ export class Daemon {
     this.metrics.managedObjects(result.desired.length);
     if (!result.failed) this.metrics.appliedRevision(revision.sha);
     const changed = n.created + n.configured + n.pruned + n.failed > 0;
+    if (changed) {
+      await this.#events.synced(revision.sha, result.changes);
+      await this.#events.pruned(revision.sha, result.changes);
+    }
     if (!quiet || changed) {
       await this.#record({ action: "sync-finished", revision: revision.sha, created: n.created, configured: n.configured, unchanged: n.unchanged, pruned: n.pruned, durationMs: Math.round(seconds * 1000) });
       this.log.info({ revision: revision.sha, ...n, durationMs: Math.round(seconds * 1000) }, "synced");
@@ -299,6 +311,7 @@ export class Daemon {
     this.metrics.reconciled("failure", durationMs / 1000);
     await this.#record({ action: "sync-failed", reason, revision: revision?.sha, message: err.message.slice(0, 4000), durationMs });
     this.log.error({ reason, revision: revision?.sha, err: err.message }, "sync failed; the last good revision stays in force");
+    await this.#events.failed(revision?.sha, `${reason}: ${err.message}`);
     await this.#writeStatus(undefined, undefined, `${reason}: ${err.message.split("\n")[0]}`);
     return { ok: false, revision: revision?.sha, error: err };
   }

@@ -82,6 +82,14 @@ describe("sealsync run", () => {
       expect.objectContaining({ kind: "ConfigMap", name: "app", fieldManager: "kubectl-edit" }),
       expect.objectContaining({ kind: "ConfigMap", name: "other" }),
     ]));
+    // And for `kubectl describe secret sealsync` / `kubectl get events`:
+    const events = await until("events", async () => {
+      const list = (await core().listNamespacedEvent({ namespace: f.namespace })).items;
+      return list.some((e) => e.reason === "DriftCorrected") ? list : undefined;
+    });
+    expect(events.map((e) => [e.reason, e.involvedObject.kind, e.involvedObject.name])).toEqual(expect.arrayContaining([
+      ["ReconciliationSucceeded", "Secret", "sealsync"], ["DriftCorrected", "Secret", "sealsync"]]));
+    expect(events.find((e) => e.reason === "DriftCorrected")?.message).toMatch(/ConfigMap\/app was changed by kubectl-edit/);
   });
 
   it("with --no-self-heal reports drift without correcting it, but still applies new commits", async () => {
