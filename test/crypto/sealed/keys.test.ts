@@ -7,6 +7,8 @@ import { X509Certificate, createPrivateKey, generateKeyPairSync } from "node:cry
 import fs from "node:fs";
 import forge from "node-forge";
 import { stringify } from "yaml";
+import path from "node:path";
+import { sealedVectorsDir } from "../../env/shared.js";
 import {
   KEY_LABEL_ACTIVE, SEALED_SECRETS_KEY_LABEL, SEALSYNC_KEY_LABEL, SealingKeyError, generateSealingKeyPair, keySecretManifest,
   loadRsaKey, newestFirst, parseRsaPrivateKeys, type SealingKeyPair,
@@ -44,7 +46,7 @@ describe("generateSealingKeyPair", () => {
     expect(ku).toMatchObject({ critical: true, encipherOnly: true, digitalSignature: false });
     expect(f.getExtension("basicConstraints")).toMatchObject({ critical: true, cA: true });
     // Same extensions, in the same order, as kubeseal's own test certificate (a controller-made one).
-    const upstream = forge.pki.certificateFromPem(fs.readFileSync("/work/shared/sealed-secrets-vectors/kubeseal-test-cert.pem", "utf8"));
+    const upstream = forge.pki.certificateFromPem(fs.readFileSync(path.join(sealedVectorsDir, "kubeseal-test-cert.pem"), "utf8"));
     const shape = (c: forge.pki.Certificate) => ({
       ext: c.extensions.map((e: { name: string; critical?: boolean; value: string }) => [e.name, !!e.critical, Buffer.from(e.value, "binary").toString("hex")]),
       subject: c.subject.attributes.length, issuer: c.issuer.attributes.length, sig: c.siginfo.algorithmOid, version: c.version,

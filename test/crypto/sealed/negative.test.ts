@@ -12,6 +12,7 @@ import {
   UnsupportedTemplateDataError, isSealedSecret, sealRaw, sealSecret, unsealSealedSecret,
 } from "../../../src/crypto/sealed/index.js";
 import { kubeseal, kubesealSeal, makeKeyPair, secret, tempDir, type TestKeyPair } from "./helpers.js";
+import { sealedVectorsDir } from "../../env/shared.js";
 
 const VALUE = "hunter2-the-plaintext";
 const where = { file: "apps/db.yaml", index: 3 };
@@ -191,7 +192,7 @@ describe("unsupported or malformed documents", () => {
   });
 
   it("the deprecated v1 spec.data blob is refused with a way out", () => {
-    const blob = fs.readFileSync(path.resolve("/work/shared/sealed-secrets-vectors/v1-data-ciphertext-nokey.b64"), "utf8").trim();
+    const blob = fs.readFileSync(path.join(sealedVectorsDir, "v1-data-ciphertext-nokey.b64"), "utf8").trim();
     const doc = { apiVersion: "bitnami.com/v1alpha1", kind: "SealedSecret", metadata: { name: "old", namespace: "shop" }, spec: { data: blob } };
     const err = failure(doc);
     expect(err).toBeInstanceOf(SealedSecretFormatError);

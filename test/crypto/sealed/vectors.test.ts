@@ -7,8 +7,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { assertCertificateUsable, parseSealingCertificate, sealRaw, SealingCertificateError } from "../../../src/crypto/sealed/index.js";
 import { splitItem } from "../../../src/crypto/sealed/hybrid.js";
+import { sealedVectorsDir } from "../../env/shared.js";
 
-const VECTORS = "/work/shared/sealed-secrets-vectors";
+const VECTORS = sealedVectorsDir;
 const read = (name: string) => fs.readFileSync(path.join(VECTORS, name), "utf8");
 
 describe("kubeseal's test certificate", () => {
