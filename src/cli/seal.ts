@@ -6,6 +6,8 @@ import { registerCheck } from "./seal/check.js";
 import { registerDecrypt } from "./seal/decrypt.js";
 import { registerEncrypt } from "./seal/encrypt.js";
 import { registerKeygen } from "./seal/keygen.js";
+import { registerRecipients } from "./seal/recipients-from.js";
+import { registerReencrypt } from "./seal/reencrypt.js";
 import { registerRotate } from "./seal/rotate.js";
 import { registerSecret } from "./seal/secret.js";
 import { registerUpdateKeys } from "./seal/updatekeys.js";
@@ -23,7 +25,11 @@ Data goes to stdout, messages to stderr; any failure exits non-zero.
 Example — encrypt a Secret before committing it:
   $ seal keygen                                   # prints your age1… recipient
   $ seal encrypt -i --age age1… k8s/secret.yaml
-  $ seal check --install-hook                     # refuse plaintext Secrets at commit time`,
+  $ seal check --install-hook                     # refuse plaintext Secrets at commit time
+
+Example — seal it for the cluster as a SealedSecret, with only the public certificate:
+  $ seal recipients --from http://127.0.0.1:9090 -o cluster.crt
+  $ seal encrypt --format sealed --cert cluster.crt -i k8s/secret.yaml`,
   );
 
 registerKeygen(program);
@@ -32,6 +38,8 @@ registerDecrypt(program);
 registerSecret(program);
 registerRotate(program);
 registerUpdateKeys(program);
+registerReencrypt(program);
+registerRecipients(program);
 registerCheck(program);
 
 await program.parseAsync(process.argv);

@@ -1,9 +1,9 @@
 /** Running the built `seal` CLI as a user would: fresh HOME per test, real age/sops next to it. */
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { repoRoot, testAssets } from "../env/assets.js";
-import { run, type RunResult } from "../env/run.js";
+import { run, runAsync, type RunResult } from "../env/run.js";
 
 export const sealJs = path.join(repoRoot, "dist/cli/seal.js");
 
@@ -11,6 +11,8 @@ export interface Sandbox {
   dir: string;
   env: NodeJS.ProcessEnv;
   seal(args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string }): RunResult;
+  /** For when the test process itself must keep serving (an in-process HTTP server) while seal runs. */
+  sealAsync(args: string[], opts?: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string }): Promise<RunResult>;
   sops(args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): RunResult;
   ageKeygen(file: string): string;
 }
@@ -35,6 +37,7 @@ export function sandbox(): Sandbox {
     dir,
     env,
     seal: (args, opts = {}) => run(process.execPath, [sealJs, ...args], { input: opts.input, cwd: opts.cwd ?? dir, env: { ...env, ...opts.env } }),
+    sealAsync: (args, opts = {}) => runAsync(process.execPath, [sealJs, ...args], { input: opts.input, cwd: opts.cwd ?? dir, env: { ...env, ...opts.env } }),
     sops: (args, opts = {}) => run(testAssets().sops, args, { cwd: opts.cwd ?? dir, env: { ...env, ...opts.env } }),
     ageKeygen(file) {
       const res = run(testAssets().ageKeygen, ["-o", file], { cwd: dir });
@@ -42,4 +45,30 @@ export function sandbox(): Sandbox {
       return /public key: (age1\S+)/i.exec(res.stderr)![1]!;
     },
   };
+}
+
+let nowhere: string | undefined;
+
+/**
+ * The real kubeseal, with a kubeconfig that points nowhere (127.0.0.1:1) and no SEALED_SECRETS_* variables,
+ * so each run works offline from its --cert / --recovery-* flags alone.
+ */
+export function kubeseal(args: string[], input?: string | Buffer): RunResult {
+  if (!nowhere) {
+    nowhere = mkdtempSync(path.join(os.tmpdir(), "seal-kubeseal-"));
+    writeFileSync(path.join(nowhere, "kubeconfig"), [
+      "apiVersion: v1", "kind: Config", "current-context: nowhere",
+      "clusters: [{name: nowhere, cluster: {server: 'https://127.0.0.1:1'}}]",
+      "users: [{name: nobody, user: {token: none}}]",
+      "contexts: [{name: nowhere, context: {cluster: nowhere, user: nobody, namespace: not-used}}]", "",
+    ].join("\n"));
+  }
+  const env: NodeJS.ProcessEnv = { KUBECONFIG: path.join(nowhere, "kubeconfig") };
+  for (const k of Object.keys(process.env)) if (k.startsWith("SEALED_SECRETS_")) env[k] = undefined;
+  return run(testAssets().kubeseal, args, { input, env });
+}
+
+/** kubeseal --recovery-unseal with the given private key files; the Secret it prints, parsed. */
+export function kubesealUnseal(sealed: string, keyFiles: string[]): RunResult {
+  return kubeseal(["--recovery-unseal", "--recovery-private-key", keyFiles.join(","), "-o", "json"], sealed);
 }

@@ -22,7 +22,7 @@ stringData:
 `;
 
 describe("seal --help", () => {
-  const commands = ["keygen", "encrypt", "decrypt", "secret", "rotate", "updatekeys", "check"];
+  const commands = ["keygen", "encrypt", "decrypt", "secret", "rotate", "updatekeys", "reencrypt", "recipients", "check"];
 
   it("lists every command", () => {
     const res = sandbox().seal(["--help"]);

@@ -1,6 +1,7 @@
 /**
  * `seal check PATH…`: the pre-commit guard. One line per finding and exit 1 for a plaintext Secret, a
- * half-encrypted file, a garbled ENC value or (with a key) a MAC mismatch; a summary and exit 0 otherwise.
+ * half-encrypted file, a garbled ENC value or (with a key) a MAC mismatch, a SealedSecret whose sealed
+ * data cannot be read (or, with its RSA key, does not unseal); a summary and exit 0 otherwise.
  * `--staged` checks what is staged in Git; `--install-hook` installs that as the pre-commit hook.
  */
 import { spawnSync } from "node:child_process";
@@ -9,6 +10,8 @@ import path from "node:path";
 import type { Command } from "commander";
 import { parseAllDocuments } from "yaml";
 import type { AgeIdentity } from "../../crypto/age.js";
+import { isSealedSecret, scopeFromAnnotations, SealedSecretError, unsealSealedSecret, type RsaKey } from "../../crypto/sealed/index.js";
+import { readSealedSecret } from "../../crypto/sealed/sealed-secret.js";
 import {
   decryptSopsFile,
   findingText,
@@ -21,11 +24,13 @@ import {
   type SopsFormat,
 } from "../../crypto/sops/index.js";
 import { processIo, runCommand, say, UsageError, writeStdout, type Io } from "./common.js";
-import { loadIdentities } from "./keys.js";
+import { loadIdentities, loadRsaKeys, partitionKeyFiles } from "./keys.js";
 import { addKeyOption } from "./options.js";
 
 export interface CheckOptions {
   key: string[];
+  /** The namespace sealsync applies SealedSecrets without metadata.namespace to. */
+  namespace?: string;
   staged?: boolean;
   installHook?: boolean;
   force?: boolean;
@@ -44,6 +49,15 @@ interface Tally {
   /** SOPS files seen, and how many of those a held key opened with a valid MAC. */
   encrypted: number;
   verified: number;
+  /** SealedSecrets seen, and how many of those a given RSA key unsealed. */
+  sealed: number;
+  unsealed: number;
+}
+
+interface CheckKeys {
+  identities: AgeIdentity[] | undefined;
+  rsa: RsaKey[];
+  namespace: string | undefined;
 }
 
 function walk(p: string, io: Io, out: Source[], explicit: boolean): void {
@@ -108,7 +122,33 @@ function secretName(d: Doc): string {
   return typeof md.namespace === "string" ? `${md.namespace}/${name}` : name;
 }
 
-async function checkOne(src: Source, identities: AgeIdentity[] | undefined, tally: Tally): Promise<Finding[]> {
+/**
+ * A SealedSecret: its sealed data must decode (standard base64, a whole RSA part and GCM tag) and it must
+ * be one sealsync accepts (no template data); with RSA keys, it must unseal where it will be applied.
+ */
+function checkSealed(d: Doc, file: string, index: number | undefined, keys: CheckKeys, tally: Tally): Finding[] {
+  tally.sealed++;
+  const finding = (message: string): Finding[] => [{ file, index, message }];
+  try {
+    // Without a key the namespace only names the object in messages.
+    readSealedSecret(d, undefined, { defaultNamespace: keys.namespace ?? "(no namespace)" });
+    if (keys.rsa.length === 0) return [];
+    const md = isMap(d.metadata) ? d.metadata : {};
+    const scope = scopeFromAnnotations(isMap(md.annotations) ? md.annotations : undefined);
+    if (!md.namespace && !keys.namespace && scope !== "cluster-wide") {
+      return finding(`SealedSecret ${secretName(d)} has no metadata.namespace, which its ${scope} scope binds; pass -n NS (where sealsync applies it) to check that it unseals`);
+    }
+    unsealSealedSecret(d, keys.rsa, undefined, { defaultNamespace: keys.namespace });
+    tally.unsealed++;
+    return [];
+  } catch (err) {
+    if (err instanceof SealedSecretError) return finding(err.message);
+    throw err;
+  }
+}
+
+async function checkOne(src: Source, keys: CheckKeys, tally: Tally): Promise<Finding[]> {
+  const identities = keys.identities;
   const format = FORMATS[path.extname(src.name).toLowerCase()] ?? "binary";
   const bytes = src.read();
   tally.files++;
@@ -120,7 +160,8 @@ async function checkOne(src: Source, identities: AgeIdentity[] | undefined, tall
     docs?.forEach((d, i) => {
       if (!isMap(d)) return;
       const index = docs.length > 1 ? i : undefined;
-      if (d.kind === "Secret") findings.push({ file: src.name, index, message: `plaintext Secret ${secretName(d)}; encrypt it with \`seal encrypt -i ${src.name}\`` });
+      if (isSealedSecret(d)) findings.push(...checkSealed(d, src.name, index, keys, tally));
+      else if (d.kind === "Secret") findings.push({ file: src.name, index, message: `plaintext Secret ${secretName(d)}; encrypt it with \`seal encrypt -i ${src.name}\`` });
       else if (d.kind === undefined && (isMap(d.stringData) || isMap(d.data))) {
         findings.push({ file: src.name, index, message: "plaintext stringData/data (looks like a Secret); encrypt it before committing" });
       }
@@ -188,19 +229,21 @@ export async function checkCommand(paths: string[], opts: CheckOptions, io: Io):
   }
   // Overlapping paths (k8s and .) name some files twice; check each once.
   const unique = [...new Map(sources.map((s) => [path.resolve(io.cwd, s.name), s])).values()];
-  let identities: AgeIdentity[] | undefined;
+  const keyFiles = partitionKeyFiles(opts.key, io);
+  const keys: CheckKeys = { identities: undefined, rsa: loadRsaKeys(keyFiles.rsa, io), namespace: opts.namespace };
   try {
-    identities = loadIdentities(opts.key, io).identities;
+    keys.identities = loadIdentities(keyFiles.age, io).identities;
   } catch (err) {
-    // Without a key the structure is still checked; only an explicit --key must work.
-    if (opts.key.length > 0 || !(err instanceof UsageError)) throw err;
+    // Without a key the structure is still checked; only an explicit age --key must work.
+    if (keyFiles.age.length > 0 || !(err instanceof UsageError)) throw err;
   }
-  const tally: Tally = { files: 0, encrypted: 0, verified: 0 };
+  const tally: Tally = { files: 0, encrypted: 0, verified: 0, sealed: 0, unsealed: 0 };
   const findings: Finding[] = [];
-  for (const s of unique) findings.push(...(await checkOne(s, identities, tally)));
+  for (const s of unique) findings.push(...(await checkOne(s, keys, tally)));
   if (findings.length > 0) await writeStdout(io, findings.map((f) => `${findingText(f)}\n`).join(""));
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
-  const macNote = tally.encrypted > 0 ? `; MAC verified for ${tally.verified} of ${tally.encrypted} encrypted` : "";
+  const macNote = (tally.encrypted > 0 ? `; MAC verified for ${tally.verified} of ${tally.encrypted} encrypted` : "") +
+    (tally.sealed > 0 && keys.rsa.length > 0 ? `; unsealed ${tally.unsealed} of ${plural(tally.sealed, "SealedSecret")}` : "");
   if (findings.length > 0) {
     say(io, `seal check: ${plural(findings.length, "problem")} in ${plural(tally.files, "file")} checked${macNote}`);
     return 1;
@@ -216,17 +259,22 @@ export function registerCheck(program: Command): void {
     .argument("[paths...]", "files or directories (YAML, JSON, .env; .git and node_modules are skipped)")
     .option("--staged", "check the files staged in Git (their staged content)")
     .option("--install-hook", "install a Git pre-commit hook that runs `seal check --staged`")
-    .option("--force", "with --install-hook: replace an existing pre-commit hook");
-  addKeyOption(cmd);
+    .option("--force", "with --install-hook: replace an existing pre-commit hook")
+    .option("-n, --namespace <ns>", "the namespace sealsync applies SealedSecrets without metadata.namespace to (with an RSA --key)");
+  addKeyOption(cmd, "both");
   cmd.addHelpText(
     "after",
     `
 Findings: a kind: Secret (or stringData/data) in plaintext, a document without sops metadata in an
 encrypted file, a value left unencrypted, a garbled ENC[…] value, and — when a key can open the file —
-a MAC mismatch. Exit 1 with one line per finding on stdout; exit 0 with a summary on stderr.
+a MAC mismatch. SealedSecrets: an item that is not standard base64 or is truncated, template data
+(which sealsync does not render), and — given the cluster's RSA key (--key tls.key) — an item that
+does not unseal (wrong key, moved or renamed, wrong scope annotation, altered).
+Exit 1 with one line per finding on stdout; exit 0 with a summary on stderr.
 
 Examples:
   $ seal check k8s/
+  $ seal check --key tls.key k8s/
   $ seal check --install-hook`,
   );
   cmd.action(async (paths: string[], flags: CheckOptions) => {

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { AgeKeyError, AgeRecipientError } from "../../crypto/age.js";
+import { SealedSecretError } from "../../crypto/sealed/index.js";
 import { SopsError, UnsupportedFormatError } from "../../crypto/sops/index.js";
 import { SopsConfigError } from "../../config/sops-config.js";
 
@@ -77,6 +78,7 @@ export function reportError(io: Io, command: string, err: unknown): number {
   if (
     err instanceof UsageError ||
     err instanceof SopsError ||
+    err instanceof SealedSecretError ||
     err instanceof AgeKeyError ||
     err instanceof AgeRecipientError ||
     err instanceof SopsConfigError ||

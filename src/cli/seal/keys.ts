@@ -1,12 +1,15 @@
 /**
- * Where `seal` finds private keys, as sops does, all sources combined: `--key FILE` (repeatable), then
- * SOPS_AGE_KEY (key text), SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, and the sops default key file.
+ * Where `seal` finds private keys. age identities as sops finds them, all sources combined: `--key FILE`
+ * (repeatable), then SOPS_AGE_KEY (key text), SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, and the sops default key
+ * file. RSA keys for SealedSecrets come from `--key` only (a `tls.key`, or a backup of key Secrets), so one
+ * `--key` list may mix both kinds: each file is sorted by what it holds.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AgeKeyError, parseAgeIdentities, parseAgeKeyText, type AgeIdentity } from "../../crypto/age.js";
+import { newestFirst, parseRsaPrivateKeys, type RsaKey } from "../../crypto/sealed/index.js";
 import { UsageError, type Io } from "./common.js";
 
 /** The sops default: `<config dir>/sops/age/keys.txt` (XDG_CONFIG_HOME honoured everywhere). */
@@ -18,14 +21,46 @@ export function defaultKeyFile(env: NodeJS.ProcessEnv): string {
   return path.join(home, ".config", "sops", "age", "keys.txt");
 }
 
-function readKeyFile(file: string, what: string): AgeIdentity[] {
-  let text: string;
+function readKeyText(file: string, what: string): string {
   try {
-    text = readFileSync(file, "utf8");
+    return readFileSync(file, "utf8");
   } catch (err) {
     throw new UsageError(`${what} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  return parseAgeIdentities(text, file);
+}
+
+function readKeyFile(file: string, what: string): AgeIdentity[] {
+  return parseAgeIdentities(readKeyText(file, what), file);
+}
+
+/**
+ * True when a key file holds RSA keys for SealedSecrets rather than age identities: a PEM private key
+ * (`tls.key`), or a YAML/JSON backup of key Secrets (their `data["tls.key"]`).
+ */
+export function isRsaKeyText(text: string): boolean {
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return true;
+  return !text.includes("AGE-SECRET-KEY-") && /["']?tls\.key["']?\s*:/.test(text);
+}
+
+/** `--key` files sorted by what they hold: age identities, or RSA keys for SealedSecrets. */
+export function partitionKeyFiles(keyFiles: readonly string[], io: Io): { age: string[]; rsa: string[] } {
+  const out = { age: [] as string[], rsa: [] as string[] };
+  for (const f of keyFiles) (isRsaKeyText(readKeyText(path.resolve(io.cwd, f), "--key")) ? out.rsa : out.age).push(f);
+  return out;
+}
+
+/**
+ * The RSA keys among the `--key` files, newest first (certificate NotBefore), each once. Files holding
+ * age identities are left to loadIdentities.
+ */
+export function loadRsaKeys(keyFiles: readonly string[], io: Io): RsaKey[] {
+  const keys = new Map<string, RsaKey>();
+  for (const f of keyFiles) {
+    const text = readKeyText(path.resolve(io.cwd, f), "--key");
+    if (!isRsaKeyText(text)) continue;
+    for (const key of parseRsaPrivateKeys(text, f)) if (!keys.has(key.id)) keys.set(key.id, key);
+  }
+  return newestFirst([...keys.values()]);
 }
 
 /** Shell-like word splitting (quotes, backslashes), without a shell. */
@@ -68,8 +103,16 @@ export interface KeySources {
 export function loadIdentities(keyFiles: readonly string[], io: Io): KeySources {
   const identities: AgeIdentity[] = [];
   const tried: string[] = [];
+  const rsaFiles: string[] = [];
   for (const f of keyFiles) {
-    identities.push(...readKeyFile(path.resolve(io.cwd, f), "--key"));
+    const file = path.resolve(io.cwd, f);
+    const text = readKeyText(file, "--key");
+    // An RSA key opens SealedSecrets only; it is loadRsaKeys' business.
+    if (isRsaKeyText(text)) {
+      rsaFiles.push(f);
+      continue;
+    }
+    identities.push(...parseAgeIdentities(text, file));
     tried.push(`--key ${f}`);
   }
   const env = io.env;
@@ -100,8 +143,11 @@ export function loadIdentities(keyFiles: readonly string[], io: Io): KeySources 
     }
   }
   if (identities.length === 0) {
+    const rsaNote = rsaFiles.length
+      ? ` (${rsaFiles.join(", ")} ${rsaFiles.length === 1 ? "holds an RSA key, which opens" : "hold RSA keys, which open"} SealedSecrets, not SOPS files)`
+      : "";
     throw new UsageError(
-      `no age key found: pass --key FILE, or set SOPS_AGE_KEY_FILE / SOPS_AGE_KEY, or put your key in ${def} (create one with \`seal keygen\`)`,
+      `no age key found${rsaNote}: pass --key FILE, or set SOPS_AGE_KEY_FILE / SOPS_AGE_KEY, or put your key in ${def} (create one with \`seal keygen\`)`,
     );
   }
   return { identities, tried };

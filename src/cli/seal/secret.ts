@@ -1,17 +1,23 @@
 /**
- * `seal secret NAME`: an encrypted Kubernetes Secret from literals, files and env files. The plaintext
- * Secret exists only in memory; only the encrypted manifest is written.
+ * `seal secret NAME`: an encrypted Kubernetes Secret (SOPS) or a SealedSecret from literals, files and env
+ * files. The plaintext Secret exists only in memory; only the encrypted manifest is written.
  */
 import path from "node:path";
 import type { Command } from "commander";
-import { encryptSopsTrees, TreeMap, type TreeValue } from "../../crypto/sops/index.js";
+import { stringify } from "yaml";
+import { sealSecret, type SealingScope } from "../../crypto/sealed/index.js";
+import { encryptSopsTrees, TreeMap, treeToPlain, type TreeValue } from "../../crypto/sops/index.js";
+import { loadSealingCert } from "./cert.js";
 import { collect, processIo, readInput, runCommand, say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
-import { addRecipientOptions } from "./options.js";
+import { rejectSopsFlags } from "./encrypt.js";
+import { addFormatOption, addRecipientOptions, addSealedOptions, impliedFormat, rejectFlags, type OutputFormat } from "./options.js";
 import { planEncryption, type RecipientFlags } from "./recipients.js";
 
 export interface SecretOptions extends RecipientFlags {
-  /** Output kind; the lead adds "sealed" (a SealedSecret) next to "sops". */
-  format: "sops";
+  format: OutputFormat;
+  /** sealed: the certificate (file or URL) and the scope (default strict). */
+  cert?: string;
+  scope?: SealingScope;
   namespace?: string;
   fromLiteral: string[];
   fromFile: string[];
@@ -79,16 +85,37 @@ export function buildSecret(name: string, opts: SecretOptions, io: Io): TreeMap 
 }
 
 export async function secretCommand(name: string, opts: SecretOptions, io: Io): Promise<number> {
-  switch (opts.format) {
-    case "sops":
-      return secretSops(name, opts, io);
-  }
-}
-
-async function secretSops(name: string, opts: SecretOptions, io: Io): Promise<number> {
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
     throw new UsageError(`"${name}" is not a valid Secret name (lower-case letters, digits, '-' and '.')`);
   }
+  switch (opts.format) {
+    case "sops":
+      rejectFlags(opts, "--format sops (age)", { cert: "--cert", scope: "--scope" });
+      return secretSops(name, opts, io);
+    case "sealed":
+      rejectSopsFlags(opts);
+      return secretSealed(name, opts, io);
+  }
+}
+
+async function secretSealed(name: string, opts: SecretOptions, io: Io): Promise<number> {
+  const scope = opts.scope ?? "strict";
+  if (scope !== "cluster-wide" && !opts.namespace) {
+    throw new UsageError(`a SealedSecret with ${scope} scope is bound to its namespace: pass -n NS (or --scope cluster-wide)`);
+  }
+  const secret = treeToPlain(buildSecret(name, opts, io));
+  const cert = await loadSealingCert(opts.cert, io);
+  const out = stringify(sealSecret(secret, cert, { scope }), { lineWidth: 0 });
+  if (opts.output) {
+    writeFileAtomic(opts.output, out, io);
+    say(io, `wrote SealedSecret ${opts.namespace ? `${opts.namespace}/` : ""}${name} (${scope} scope) to ${opts.output} for key ${cert.keyId}`);
+  } else {
+    await writeStdout(io, out);
+  }
+  return 0;
+}
+
+async function secretSops(name: string, opts: SecretOptions, io: Io): Promise<number> {
   const secret = buildSecret(name, opts, io);
   const subject = opts.output ?? opts.filename ?? `${name}.yaml`;
   const plan = planEncryption(opts, subject, io);
@@ -120,17 +147,22 @@ export function registerSecret(program: Command): void {
     .option("--type <type>", "the Secret type", "Opaque")
     .option("-o, --output <file>", "write the encrypted manifest here instead of stdout")
     .option("--filename <name>", "path to match against .sops.yaml path_regex (default: -o, else NAME.yaml)");
+  addFormatOption(cmd);
   addRecipientOptions(cmd);
+  addSealedOptions(cmd);
   cmd.addHelpText(
     "after",
     `
 Only data and stringData are encrypted (encrypted_regex ^(data|stringData)$) unless a selector flag or
 the .sops.yaml rule says otherwise. The plaintext Secret is never written anywhere.
 
-Example:
-  $ seal secret db-credentials -n my-app --from-literal username=admin --from-file tls.key -o k8s/db.enc.yaml`,
+With --format sealed the Secret becomes a SealedSecret for --cert's key (scope strict unless --scope).
+
+Examples:
+  $ seal secret db-credentials -n my-app --from-literal username=admin --from-file tls.key -o k8s/db.enc.yaml
+  $ seal secret db-credentials -n my-app --from-literal password=s3cr3t --format sealed --cert tls.crt -o k8s/db.sealed.yaml`,
   );
-  cmd.action(async (name: string, flags: Omit<SecretOptions, "format">) => {
-    await runCommand("secret", processIo, () => secretCommand(name, { ...flags, format: "sops" }, processIo));
+  cmd.action(async (name: string, flags: Omit<SecretOptions, "format"> & { format?: OutputFormat }) => {
+    await runCommand("secret", processIo, () => secretCommand(name, { ...flags, format: impliedFormat(flags) }, processIo));
   });
 }
