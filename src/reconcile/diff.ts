@@ -1,7 +1,8 @@
 /**
  * A field-level diff between the live object and what an apply would make of it — with every Secret
- * value hidden, while still saying which keys were added, removed or changed (hiding that a secret
- * changed at all is its own bug: Argo CD #15825).
+ * value hidden, and every value of any document that was encrypted in Git (a SOPS-encrypted ConfigMap
+ * or custom resource holds secrets too), while still saying which fields were added, removed or
+ * changed (hiding that a secret changed at all is its own bug: Argo CD #15825).
  */
 import type { KubeObject } from "../kube/client.js";
 
@@ -25,13 +26,13 @@ function render(v: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-export function diffObjects(live: KubeObject | undefined, next: KubeObject): FieldChange[] {
+export function diffObjects(live: KubeObject | undefined, next: KubeObject, opts: { hideAllValues?: boolean } = {}): FieldChange[] {
   const kind = next.kind;
   const out: FieldChange[] = [];
   const walk = (a: unknown, b: unknown, path: string[]) => {
     if (path.length === 2 && path[0] === "metadata" && IGNORED_METADATA.has(path[1] as string)) return;
     if (path.length === 1 && path[0] === "status") return;
-    const secret = isSecretPath(kind, path);
+    const secret = opts.hideAllValues === true || isSecretPath(kind, path);
     const isObj = (x: unknown) => typeof x === "object" && x !== null && !Array.isArray(x);
     if (isObj(a) && isObj(b)) {
       const ao = a as Record<string, unknown>;
@@ -69,8 +70,23 @@ export function redactSecrets(message: string, secrets: string[]): string {
   return out;
 }
 
-/** Every value of a Secret's data and stringData, for redactSecrets. */
-export function secretValuesOf(obj: KubeObject): string[] {
+/**
+ * The strings an error message about this object must not contain: a Secret's data and stringData
+ * values, or every string of a document that was encrypted in Git.
+ */
+export function secretValuesOf(obj: KubeObject, decrypted = false): string[] {
+  if (decrypted) {
+    const out: string[] = [];
+    const visit = (v: unknown, key: string) => {
+      if (typeof v === "string") {
+        if (!["apiVersion", "kind", "name", "namespace"].includes(key)) out.push(v);
+      } else if (v && typeof v === "object") {
+        for (const [k, c] of Object.entries(v)) visit(c, k);
+      }
+    };
+    visit(obj, "");
+    return out;
+  }
   if (obj.kind !== "Secret") return [];
   const vals: string[] = [];
   for (const field of ["data", "stringData"]) {

@@ -140,9 +140,9 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
       const { object: dry } = await applyObject(client, d.resource, d.object, { dryRun: true, force: opts.forceConflicts });
       const same = current !== undefined && isDeepStrictEqual(comparable(dry), comparable(current));
       const action = same ? "unchanged" : current ? "configure" : "create";
-      return { action, subject, kind: d.object.kind, name: d.object.metadata.name, diff: same ? [] : diffObjects(current, dry), decryption: d.decryption, d };
+      return { action, subject, kind: d.object.kind, name: d.object.metadata.name, diff: same ? [] : diffObjects(current, dry, { hideAllValues: d.decryption !== undefined }), decryption: d.decryption, d };
     } catch (err) {
-      failures.push(`${d.ref.file} (document ${d.ref.index}): ${redactSecrets((err as Error).message, secretValuesOf(d.object))}`);
+      failures.push(`${d.ref.file} (document ${d.ref.index}): ${redactSecrets((err as Error).message, secretValuesOf(d.object, d.decryption !== undefined))}`);
       return { action: "unchanged", subject, kind: d.object.kind, name: d.object.metadata.name, diff: [], d };
     }
   });
@@ -181,7 +181,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
       } catch (err) {
         failed = true;
         const message = err instanceof ApplyError ? err.message : (err as Error).message;
-        record(p.d, "failed", undefined, redactSecrets(message, secretValuesOf(p.d.object)));
+        record(p.d, "failed", undefined, redactSecrets(message, secretValuesOf(p.d.object, p.d.decryption !== undefined)));
       }
     });
   }

@@ -80,6 +80,24 @@ describe("sealsync sync --once with encrypted Secrets", () => {
     expect(await secretData(f.namespace, "db")).toEqual({ password: CANARY, user: "app" });
   });
 
+  it("hides every value of any encrypted document in plan, not only Secrets (a SOPS-encrypted ConfigMap)", async () => {
+    const f = await syncFixture("enccm");
+    const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: creds\ndata:\n  dsn: ${v}\n`;
+    const enc = (yaml: string) => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), "sealsync-sops-"));
+      writeFileSync(path.join(dir, "cm.yaml"), yaml);
+      return run(assets.sops, ["encrypt", "--age", keys.ageRecipient, "--encrypted-regex", "^data$", path.join(dir, "cm.yaml")]).stdout;
+    };
+    await commitFiles(f.repo, { "cm.yaml": enc(cm(`${CANARY}-dsn-1`)) });
+    expect((await sealsync(f, "sync")).exitCode).toBe(0);
+    await commitFiles(f.repo, { "cm.yaml": enc(cm(`${CANARY}-dsn-2`)) });
+    const plan = await sealsync(f, "plan");
+    expect(plan.exitCode).toBe(0);
+    expect(plan.stdout).toContain("~ configure ConfigMap/creds (decrypted in memory: sops");
+    expect(plan.stdout).toContain("    data.dsn: changed (value hidden)");
+    expect(plan.stdout + plan.stderr).not.toContain(CANARY);
+  });
+
   it("refuses a revision with a tampered sops file (MAC), naming the file, applying nothing and printing no value", async () => {
     const f = await syncFixture("tamper");
     const good = sopsEncrypt(secretYaml("db", { password: CANARY }));
