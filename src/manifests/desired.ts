@@ -95,8 +95,11 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
     const name = metadata.name;
     ref.object = `${kind}/${name}`;
     if (metadata.namespace !== undefined && metadata.namespace !== opts.namespace) {
+      const fix = decryption?.format === "sealed"
+        ? `re-seal it for "${opts.namespace}" (the ciphertext of a strict or namespace-wide SealedSecret is bound to its namespace)`
+        : `remove metadata.namespace or set it to "${opts.namespace}"`;
       fail("namespace", `metadata.namespace is ${JSON.stringify(metadata.namespace)} but sealsync only manages namespace ` +
-        `"${opts.namespace}": remove metadata.namespace or set it to "${opts.namespace}"`);
+        `"${opts.namespace}": ${fix}`);
       continue;
     }
     if (opts.reserved?.some((r) => r.kind === kind && r.name === name)) {
