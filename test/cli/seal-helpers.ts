@@ -49,11 +49,8 @@ export function sandbox(): Sandbox {
 
 let nowhere: string | undefined;
 
-/**
- * The real kubeseal, with a kubeconfig that points nowhere (127.0.0.1:1) and no SEALED_SECRETS_* variables,
- * so each run works offline from its --cert / --recovery-* flags alone.
- */
-export function kubeseal(args: string[], input?: string | Buffer): RunResult {
+/** kubeseal's environment: a kubeconfig that points nowhere (127.0.0.1:1) and no SEALED_SECRETS_* variables. */
+function kubesealEnv(): NodeJS.ProcessEnv {
   if (!nowhere) {
     nowhere = mkdtempSync(path.join(os.tmpdir(), "seal-kubeseal-"));
     writeFileSync(path.join(nowhere, "kubeconfig"), [
@@ -65,10 +62,20 @@ export function kubeseal(args: string[], input?: string | Buffer): RunResult {
   }
   const env: NodeJS.ProcessEnv = { KUBECONFIG: path.join(nowhere, "kubeconfig") };
   for (const k of Object.keys(process.env)) if (k.startsWith("SEALED_SECRETS_")) env[k] = undefined;
-  return run(testAssets().kubeseal, args, { input, env });
+  return env;
 }
 
-/** kubeseal --recovery-unseal with the given private key files; the Secret it prints, parsed. */
+/** The real kubeseal, working offline from its --cert / --recovery-* flags alone. */
+export function kubeseal(args: string[], input?: string | Buffer): RunResult {
+  return run(testAssets().kubeseal, args, { input, env: kubesealEnv() });
+}
+
+/** The same, without blocking this process (for a --cert URL served by an in-process server). */
+export function kubesealAsync(args: string[], input?: string | Buffer): Promise<RunResult> {
+  return runAsync(testAssets().kubeseal, args, { input, env: kubesealEnv() });
+}
+
+/** kubeseal --recovery-unseal with the given private key files (JSON out). */
 export function kubesealUnseal(sealed: string, keyFiles: string[]): RunResult {
   return kubeseal(["--recovery-unseal", "--recovery-private-key", keyFiles.join(","), "-o", "json"], sealed);
 }

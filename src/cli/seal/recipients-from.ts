@@ -34,7 +34,7 @@ export async function recipientsCommand(opts: RecipientsOptions, io: Io): Promis
   const certPem = cert && "pem" in cert ? cert.pem : undefined;
   if (recipients.length === 0 && certPem === undefined) {
     const reasons = [age && "reason" in age ? `age: ${age.reason}` : "", cert && "reason" in cert ? `certificate: ${cert.reason}` : ""].filter(Boolean);
-    throw new UsageError(`${showUrl(base) || opts.from} serves no public keys (${reasons.join("; ")}); is it a sealsync sidecar with a keyring?`);
+    throw new UsageError(`${showUrl(base)} serves no public keys (${reasons.join("; ")}); is it a sealsync sidecar with a keyring?`);
   }
 
   if (wantAge) {
@@ -75,9 +75,9 @@ export function registerRecipients(program: Command): void {
     `
 Reads GET <url>/v1/recipients and GET <url>/v1/cert.pem, which serve public keys only. The recipients
 go to stdout one per line; the certificate goes to -o FILE (or stdout with --format sealed).
+From outside the cluster, reach the sidecar with e.g. \`kubectl port-forward -n my-app deploy/my-app 9090\`.
 
 Examples:
-  $ kubectl port-forward -n my-app deploy/my-app 9090 &
   $ seal recipients --from http://127.0.0.1:9090 -o cluster.crt
   $ seal encrypt --age "$(seal recipients --from http://127.0.0.1:9090 --format sops | paste -sd,)" -i k8s/secret.yaml
   $ seal encrypt --format sealed --cert cluster.crt -i k8s/db.yaml`,

@@ -13,7 +13,7 @@ const MAX_BYTES = 1 << 20;
 
 /** The URL without user:password, query or fragment, for messages. */
 export function showUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
+  return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`;
 }
 
 function parseHttpUrl(value: string, flag: string): URL {
