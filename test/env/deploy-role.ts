@@ -8,6 +8,7 @@ import path from "node:path";
 import type { V1PolicyRule } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { repoRoot } from "./assets.js";
+import type { ControlPlaneInfo } from "./control-plane.js";
 import { createNamespacedUser, type NamespacedUser } from "./kube.js";
 
 export const DEPLOY_ROLE_FILE = path.join(repoRoot, "deploy/role.yaml");
@@ -26,7 +27,8 @@ export function deployRoleRules(): V1PolicyRule[] {
 /**
  * A ServiceAccount in `namespace` bound to a Role with deploy/'s rules, and a kubeconfig holding a real
  * token for it. `name` (default "sealsync", as in deploy/) names the ServiceAccount, Role and RoleBinding.
+ * `controlPlane` defaults to the jest run's (see createNamespacedUser).
  */
-export function createDeployRoleUser(namespace: string, name = "sealsync"): Promise<NamespacedUser> {
-  return createNamespacedUser(namespace, deployRoleRules(), name);
+export function createDeployRoleUser(namespace: string, name = "sealsync", controlPlane?: ControlPlaneInfo): Promise<NamespacedUser> {
+  return createNamespacedUser(namespace, deployRoleRules(), name, controlPlane);
 }

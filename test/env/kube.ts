@@ -2,12 +2,13 @@
 import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1PolicyRule } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { writeKubeconfig } from "./control-plane.js";
+import { writeKubeconfig, type ControlPlaneInfo } from "./control-plane.js";
 import { testEnvState } from "./state.js";
 
-export function adminKubeConfig(): KubeConfig {
+/** The admin client of the jest run's control plane, or of the kubeconfig `file` (the demo's own control plane). */
+export function adminKubeConfig(file = testEnvState().controlPlane.adminKubeconfig): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromFile(testEnvState().controlPlane.adminKubeconfig);
+  kc.loadFromFile(file);
   return kc;
 }
 
@@ -31,10 +32,11 @@ export interface NamespacedUser {
 /**
  * A ServiceAccount in `namespace` whose only rights are a Role with `rules`, and a kubeconfig holding a
  * real token for it (TokenRequest API), as the sidecar would have from its projected token.
+ * `controlPlane` defaults to the jest run's; the demo passes the one it started itself.
  */
 export async function createNamespacedUser(namespace: string, rules: V1PolicyRule[] = NAMESPACE_ADMIN_RULES,
-  name = "sealsync"): Promise<NamespacedUser> {
-  const kc = adminKubeConfig();
+  name = "sealsync", controlPlane: ControlPlaneInfo = testEnvState().controlPlane): Promise<NamespacedUser> {
+  const kc = adminKubeConfig(controlPlane.adminKubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
   await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
@@ -54,7 +56,7 @@ export async function createNamespacedUser(namespace: string, rules: V1PolicyRul
   });
   const token = tr.status?.token;
   if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
-  const { server, caFile, dataDir } = testEnvState().controlPlane;
+  const { server, caFile, dataDir } = controlPlane;
   const kubeconfig = writeKubeconfig(path.join(dataDir, `${namespace}-${name}.kubeconfig`), server, caFile,
     `system:serviceaccount:${namespace}:${name}`, token, namespace);
   return { namespace, serviceAccount: name, token, kubeconfig };
