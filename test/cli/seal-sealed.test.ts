@@ -276,6 +276,32 @@ describe("seal decrypt with keys of both kinds", () => {
       /^seal decrypt: no age key found \(keys\/tls\.key holds an RSA key, which opens SealedSecrets, not SOPS files\): pass --key FILE/,
     );
   });
+
+  it("takes a backup of the cluster's key Secrets (age and RSA in one file) as --key for both kinds", () => {
+    const sb = sandbox();
+    const age = sb.seal(["keygen", "--secret", "sealsync-age", "-n", "apps"]);
+    const rsa = sb.seal(["keygen", "--rsa", "--bits", "2048", "--secret", "sealsync-rsa", "-n", "apps"]);
+    expect([age.exitCode, rsa.exitCode]).toEqual([0, 0]);
+    writeFileSync(path.join(sb.dir, "cluster-keys.yaml"), `${age.stdout}---\n${rsa.stdout}`, { mode: 0o600 });
+    const recipient = /public key: (age1\S+)/.exec(age.stderr)![1]!;
+    const certPem = Buffer.from((parse(rsa.stdout) as { data: Record<string, string> }).data["tls.crt"]!, "base64");
+    writeFileSync(path.join(sb.dir, "cluster.crt"), certPem);
+    writeFileSync(path.join(sb.dir, "db.yaml"), SECRET);
+    expect(sb.seal(["encrypt", "--age", recipient, "-o", "db.enc.yaml", "db.yaml"]).exitCode).toBe(0);
+    expect(sb.seal(["encrypt", "--cert", "cluster.crt", "-o", "db.sealed.yaml", "db.yaml"]).exitCode).toBe(0);
+
+    const sops = sb.seal(["decrypt", "--key", "cluster-keys.yaml", "db.enc.yaml"]);
+    expect(sops).toMatchObject({ exitCode: 0, stderr: "" });
+    expect(parse(sops.stdout)).toMatchObject({ stringData: { password: "hunter2-canary" } });
+    const sealed = sb.seal(["decrypt", "--key", "cluster-keys.yaml", "db.sealed.yaml"]);
+    expect(sealed).toMatchObject({ exitCode: 0, stderr: "" });
+    expect(values(parse(sealed.stdout) as Obj)).toEqual(PLAIN);
+    expect(sb.seal(["check", "--key", "cluster-keys.yaml", "db.enc.yaml", "db.sealed.yaml"])).toEqual({
+      exitCode: 0,
+      stdout: "",
+      stderr: "seal check: 2 files checked, no plaintext secrets; MAC verified for 1 of 1 encrypted; unsealed 1 of 1 SealedSecret\n",
+    });
+  });
 });
 
 describe("seal reencrypt", () => {

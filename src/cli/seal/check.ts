@@ -24,7 +24,7 @@ import {
   type SopsFormat,
 } from "../../crypto/sops/index.js";
 import { processIo, runCommand, say, UsageError, writeStdout, type Io } from "./common.js";
-import { loadIdentities, loadRsaKeys, partitionKeyFiles } from "./keys.js";
+import { ageKeyFiles, loadIdentities, loadRsaKeys } from "./keys.js";
 import { addKeyOption } from "./options.js";
 
 export interface CheckOptions {
@@ -229,13 +229,12 @@ export async function checkCommand(paths: string[], opts: CheckOptions, io: Io):
   }
   // Overlapping paths (k8s and .) name some files twice; check each once.
   const unique = [...new Map(sources.map((s) => [path.resolve(io.cwd, s.name), s])).values()];
-  const keyFiles = partitionKeyFiles(opts.key, io);
-  const keys: CheckKeys = { identities: undefined, rsa: loadRsaKeys(keyFiles.rsa, io), namespace: opts.namespace };
+  const keys: CheckKeys = { identities: undefined, rsa: loadRsaKeys(opts.key, io), namespace: opts.namespace };
   try {
-    keys.identities = loadIdentities(keyFiles.age, io).identities;
+    keys.identities = loadIdentities(opts.key, io).identities;
   } catch (err) {
-    // Without a key the structure is still checked; only an explicit age --key must work.
-    if (keyFiles.age.length > 0 || !(err instanceof UsageError)) throw err;
+    // Without a key the structure is still checked; only an explicit age key file must work.
+    if (ageKeyFiles(opts.key, io).length > 0 || !(err instanceof UsageError)) throw err;
   }
   const tally: Tally = { files: 0, encrypted: 0, verified: 0, sealed: 0, unsealed: 0 };
   const findings: Finding[] = [];

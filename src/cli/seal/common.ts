@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { AgeKeyError, AgeRecipientError } from "../../crypto/age.js";
+import { KeyringLoadError } from "../../crypto/keyring/errors.js";
 import { SealedSecretError } from "../../crypto/sealed/index.js";
 import { SopsError, UnsupportedFormatError } from "../../crypto/sops/index.js";
 import { SopsConfigError } from "../../config/sops-config.js";
@@ -79,6 +80,7 @@ export function reportError(io: Io, command: string, err: unknown): number {
     err instanceof UsageError ||
     err instanceof SopsError ||
     err instanceof SealedSecretError ||
+    err instanceof KeyringLoadError ||
     err instanceof AgeKeyError ||
     err instanceof AgeRecipientError ||
     err instanceof SopsConfigError ||

@@ -1,14 +1,16 @@
 /**
  * Where `seal` finds private keys. age identities as sops finds them, all sources combined: `--key FILE`
  * (repeatable), then SOPS_AGE_KEY (key text), SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, and the sops default key
- * file. RSA keys for SealedSecrets come from `--key` only (a `tls.key`, or a backup of key Secrets), so one
- * `--key` list may mix both kinds: each file is sorted by what it holds.
+ * file. RSA keys for SealedSecrets come from `--key` only (a `tls.key`, or a backup of key Secrets, which may
+ * hold keys of both kinds), so one `--key` list may mix both: each file is read for what it holds.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AgeKeyError, parseAgeIdentities, parseAgeKeyText, type AgeIdentity } from "../../crypto/age.js";
+import { parseAllDocuments } from "yaml";
+import { keysFromNamedTexts, type KeyringKey } from "../../crypto/keyring/entries.js";
 import { newestFirst, parseRsaPrivateKeys, type RsaKey } from "../../crypto/sealed/index.js";
 import { UsageError, type Io } from "./common.js";
 
@@ -33,32 +35,74 @@ function readKeyFile(file: string, what: string): AgeIdentity[] {
   return parseAgeIdentities(readKeyText(file, what), file);
 }
 
-/**
- * True when a key file holds RSA keys for SealedSecrets rather than age identities: a PEM private key
- * (`tls.key`), or a YAML/JSON backup of key Secrets (their `data["tls.key"]`).
- */
-export function isRsaKeyText(text: string): boolean {
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return true;
-  return !text.includes("AGE-SECRET-KEY-") && /["']?tls\.key["']?\s*:/.test(text);
+/** What one `--key` file holds: a PEM bundle (RSA), a backup of key Secrets (either kind), or age identities. */
+export interface KeyFileKeys {
+  file: string;
+  kind: "pem" | "secrets" | "age";
+  age: AgeIdentity[];
+  rsa: RsaKey[];
 }
 
-/** `--key` files sorted by what they hold: age identities, or RSA keys for SealedSecrets. */
-export function partitionKeyFiles(keyFiles: readonly string[], io: Io): { age: string[]; rsa: string[] } {
-  const out = { age: [] as string[], rsa: [] as string[] };
-  for (const f of keyFiles) (isRsaKeyText(readKeyText(path.resolve(io.cwd, f), "--key")) ? out.rsa : out.age).push(f);
-  return out;
-}
+const SECRET_BACKUP = /^\s*kind:\s*["']?(Secret|List)\b|"kind"\s*:\s*"(Secret|List)"/m;
 
 /**
- * The RSA keys among the `--key` files, newest first (certificate NotBefore), each once. Files holding
- * age identities are left to loadIdentities.
+ * Reads a `--key` file: PEM private keys (`tls.key`, certificates paired by fingerprint), or a YAML/JSON
+ * backup of key Secrets read with the keyring's naming rules (`*.key`/`*.crt` RSA, `*.agekey`/`keys.txt`
+ * age), or else an age key file.
  */
+export function readKeyFileKeys(f: string, io: Io): KeyFileKeys {
+  const file = path.resolve(io.cwd, f);
+  const text = readKeyText(file, "--key");
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return { file: f, kind: "pem", age: [], rsa: parseRsaPrivateKeys(text, f) };
+  if (!text.includes("AGE-SECRET-KEY-") && SECRET_BACKUP.test(text)) {
+    const keys = keysFromSecretBackup(text, f);
+    return {
+      file: f,
+      kind: "secrets",
+      age: keys.flatMap((k) => (k.kind === "age" ? [k.identity] : [])),
+      rsa: keys.flatMap((k) => (k.kind === "rsa" ? [k] : [])),
+    };
+  }
+  return { file: f, kind: "age", age: parseAgeIdentities(text, file), rsa: [] };
+}
+
+/** Every key in the Secrets of a backup (one Secret, several documents, or a v1 List). */
+function keysFromSecretBackup(text: string, f: string): KeyringKey[] {
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) {
+    throw new UsageError(`--key ${f}: looks like a key Secret backup but is not valid YAML/JSON`);
+  }
+  const objects = docs.map((d) => d.toJS() as unknown).flatMap((o) => (isObject(o) && o.kind === "List" && Array.isArray(o.items) ? (o.items as unknown[]) : [o]));
+  const keys: KeyringKey[] = [];
+  for (const o of objects) {
+    if (!isObject(o) || o.kind !== "Secret") continue;
+    const md = isObject(o.metadata) ? o.metadata : {};
+    const texts = new Map<string, string>();
+    for (const [name, value] of Object.entries(isObject(o.data) ? o.data : {})) {
+      if (typeof value === "string") texts.set(name, Buffer.from(value, "base64").toString("utf8"));
+    }
+    for (const [name, value] of Object.entries(isObject(o.stringData) ? o.stringData : {})) if (typeof value === "string") texts.set(name, value);
+    const created = typeof md.creationTimestamp === "string" ? new Date(md.creationTimestamp) : undefined;
+    keys.push(...keysFromNamedTexts(texts, `${f}: Secret ${String(md.namespace ?? "")}/${String(md.name ?? "?")}`, created));
+  }
+  if (keys.length === 0) throw new UsageError(`--key ${f}: the Secrets in it hold no key (tls.key, *.key, *.agekey or keys.txt in data)`);
+  return keys;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Plain age key files among the `--key` files (those whose errors must not be hidden). */
+export function ageKeyFiles(keyFiles: readonly string[], io: Io): string[] {
+  return keyFiles.filter((f) => readKeyFileKeys(f, io).kind === "age");
+}
+
+/** The RSA keys of the `--key` files, newest first (certificate NotBefore), each once. */
 export function loadRsaKeys(keyFiles: readonly string[], io: Io): RsaKey[] {
   const keys = new Map<string, RsaKey>();
   for (const f of keyFiles) {
-    const text = readKeyText(path.resolve(io.cwd, f), "--key");
-    if (!isRsaKeyText(text)) continue;
-    for (const key of parseRsaPrivateKeys(text, f)) if (!keys.has(key.id)) keys.set(key.id, key);
+    for (const key of readKeyFileKeys(f, io).rsa) if (!keys.has(key.id)) keys.set(key.id, key);
   }
   return newestFirst([...keys.values()]);
 }
@@ -105,14 +149,10 @@ export function loadIdentities(keyFiles: readonly string[], io: Io): KeySources 
   const tried: string[] = [];
   const rsaFiles: string[] = [];
   for (const f of keyFiles) {
-    const file = path.resolve(io.cwd, f);
-    const text = readKeyText(file, "--key");
-    // An RSA key opens SealedSecrets only; it is loadRsaKeys' business.
-    if (isRsaKeyText(text)) {
-      rsaFiles.push(f);
-      continue;
-    }
-    identities.push(...parseAgeIdentities(text, file));
+    const keys = readKeyFileKeys(f, io);
+    // RSA keys open SealedSecrets only; they are loadRsaKeys' business.
+    if (keys.age.length === 0 && keys.rsa.length > 0) rsaFiles.push(f);
+    identities.push(...keys.age);
     tried.push(`--key ${f}`);
   }
   const env = io.env;
