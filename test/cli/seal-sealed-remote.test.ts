@@ -114,12 +114,16 @@ describe("seal recipients --from", () => {
     const bare = await startServer({ listen: "127.0.0.1:0", isReady: () => ({ ready: true }) });
     const closedPort = new URL(bare.url).port;
     await bare.close();
-    const refused = await sb.sealAsync(["recipients", "--from", `http://127.0.0.1:${closedPort}`]);
+    // Credentials in the URL are sent as Basic auth and never echoed.
+    const refused = await sb.sealAsync(["recipients", "--from", `http://me:pw-canary@127.0.0.1:${closedPort}`]);
     expect(refused).toMatchObject({ exitCode: 1, stdout: "" });
     expect(refused.stderr).toBe(
       `seal recipients: GET http://127.0.0.1:${closedPort}/v1/recipients: cannot connect (ECONNREFUSED); is the sealsync sidecar reachable there? ` +
         "e.g. `kubectl port-forward -n NS deploy/APP 9090`\n",
     );
+    const withAuth = await sb.sealAsync(["recipients", "--from", `http://me:pw-canary@${new URL(server.url).host}`, "--format", "sops"]);
+    expect(withAuth).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(withAuth.stderr).not.toContain("pw-canary");
 
     const expired = await generateSealingKeyPair({ bits: 2048, notBefore: new Date(Date.now() - 10 * 86_400_000), validityDays: 1 });
     keys = { recipients, certificatePem: expired.certPem };

@@ -61,7 +61,8 @@ export async function encryptSealed(file: string, opts: SealedEncryptOptions, io
     checkPlace(secret, opts, at);
     try {
       const ss = sealSecret(secret, cert, { scope: opts.scope, namespace: opts.namespace, name: opts.name, allowEmptyData: opts.allowEmptyData });
-      sealed.push(`${objectName(ss as unknown as Record<string, unknown>)} (${Object.keys(ss.spec.encryptedData).length} items, ${scopeFromAnnotations(ss.metadata.annotations)} scope)`);
+      const items = Object.keys(ss.spec.encryptedData).length;
+      sealed.push(`${objectName(ss as unknown as Record<string, unknown>)} (${items} item${items === 1 ? "" : "s"}, ${scopeFromAnnotations(ss.metadata.annotations)} scope)`);
       return { value: ss };
     } catch (err) {
       if (err instanceof SealInputError) throw new UsageError(`${at}: ${err.message.replace("allow empty data", "pass --allow-empty-data")}`);

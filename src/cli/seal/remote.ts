@@ -55,9 +55,18 @@ export type Fetched = { found: true; text: string } | { found: false; reason: st
 
 export async function fetchPublic(url: URL): Promise<Fetched> {
   const shown = showUrl(url);
+  const headers: Record<string, string> = { accept: "text/plain, application/x-pem-file" };
+  const target = new URL(url);
+  // fetch refuses user:password in a URL; send it as Basic auth (e.g. for a proxy in front of the sidecar).
+  if (target.username || target.password) {
+    const user = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
+    headers.authorization = `Basic ${Buffer.from(user, "utf8").toString("base64")}`;
+    target.username = "";
+    target.password = "";
+  }
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), headers: { accept: "text/plain, application/x-pem-file" } });
+    res = await fetch(target, { signal: AbortSignal.timeout(TIMEOUT_MS), headers });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     const why = e.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
