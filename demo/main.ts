@@ -74,9 +74,10 @@ async function main(): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping sealsync, the Git server, kube-apiserver and etcd…`);
+    say.mute();
+    say.notice(`\n${signal}: stopping sealsync, the Git server, kube-apiserver and etcd…`);
     void cleanup.run().then(() => {
-      console.log("Stopped; nothing is left running.");
+      say.notice("Stopped; nothing is left running.");
       process.exit(keeping ? 0 : 130);
     });
   };

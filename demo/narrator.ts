@@ -27,9 +27,17 @@ export class Narrator {
     return this.opts.tty ? `\x1b[${code}m${text}\x1b[0m` : text;
   }
 
+  private muted = false;
+
   private write(text: string): void {
     this.clearSpinner();
-    process.stdout.write(`${text}\n`);
+    if (!this.muted) process.stdout.write(`${text}\n`);
+  }
+
+  /** Stopping: whatever the walk-through still prints is dropped; only notices get through. */
+  mute(): void {
+    this.clearSpinner();
+    this.muted = true;
   }
 
   title(text: string): void {
@@ -40,6 +48,12 @@ export class Narrator {
   step(n: number, of: number, text: string): void {
     this.current = `step ${n}/${of} (${text})`;
     this.write(`\n${this.style("1", `[${n}/${of}] ${text}`)}`);
+  }
+
+  /** A line of its own, not part of a step (and the end of any spinner). */
+  notice(text: string): void {
+    this.clearSpinner();
+    process.stdout.write(`${text}\n`);
   }
 
   say(text = ""): void {

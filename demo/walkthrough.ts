@@ -44,7 +44,10 @@ const subject = (e: AuditLine) => `${e.kind}/${e.name}`;
 export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<DemoState> {
   const started = Date.now();
   const workDir = mkdtempSync(path.join(os.tmpdir(), "sealsync-demo-"));
-  cleanup.add("remove the demo's work folder", () => rmSync(workDir, { recursive: true, force: true }));
+  cleanup.add("remove the demo's work folder", () => rmSync(workDir, { recursive: true, force: true, maxRetries: 5 }));
+  // Every temp folder from here on (the control plane's, the Git server's, kubectl's, the children's)
+  // lands inside the work folder, so removing it leaves nothing behind, however the demo ends.
+  process.env.TMPDIR = workDir;
 
   // 1. The cluster and the Git host.
   say.step(1, STEPS, "Start a local Kubernetes control plane and a Git server");
@@ -138,7 +141,11 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
   const healed = await getObject(admin, "ConfigMap", "podinfo-config");
   // The correction can land before kubectl has even exited: never print a negative time.
   say.ok(`sealsync saw the change by ${drift.fieldManager ?? "someone"} and re-applied Git's version ${seconds(Math.max(0, Date.parse(drift.ts) - editedAt))} later:`);
-  say.say(`  PODINFO_UI_COLOR is "${(healed?.data as Record<string, string>).PODINFO_UI_COLOR}" again (recorded as drift-corrected, and as a Kubernetes Event)`);
+  say.say(`  PODINFO_UI_COLOR is "${(healed?.data as Record<string, string>).PODINFO_UI_COLOR}" again; the audit log says drift-corrected`);
+  const event = await sidecar.waitFor("the DriftCorrected event", async () =>
+    (await admin.request<{ items: { reason?: string; message?: string }[] }>("GET", `/api/v1/namespaces/${NAMESPACE}/events`))
+      .body.items.find((e) => e.reason === "DriftCorrected"), 15_000);
+  say.ok(`Kubernetes Event DriftCorrected (kubectl get events): "${event.message}"`);
 
   // 6. A file leaves Git: what sealsync applied (its ApplySet inventory) is pruned; nothing else is touched.
   await say.pause();
@@ -152,14 +159,15 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
     throw new Error("Service/podinfo was not pruned after production/service.yaml left Git");
   }
   say.ok(`Service/podinfo deleted ${seconds(Date.parse(sync3.finished.ts) - pushed3)} after the push`);
-  say.say("  (only objects in sealsync's inventory are ever pruned: the key Secret, made by hand, stays)");
+  if (!await getObject(admin, "Secret", "sealsync-keys")) throw new Error("Secret/sealsync-keys, which sealsync never managed, is gone");
+  say.ok("Secret sealsync-keys is still there: only what sealsync applied (its ApplySet inventory) is ever pruned");
 
   // 7. The audit log: every action above, hash-chained and signed; export it and check it.
   await say.pause();
   say.step(7, STEPS, "The audit log: export it, verify it, and see tampering caught");
   const actions = "object-created,object-configured,object-pruned,drift-corrected";
   say.command(`sealsync audit export --format csv --action ${actions} --log ${sidecar.auditLog}`);
-  const csv = await sealsync(["audit", "export", "--format", "csv", "--no-bom", "--action", actions, "--log", sidecar.auditLog]);
+  const csv = await sealsync(["audit", "export", "--format", "csv", "--action", actions, "--log", sidecar.auditLog]);
   say.quote(csvPreview(csv.stdout));
   say.command(`sealsync audit verify --log ${sidecar.auditLog} --hmac-key-file audit-hmac.key`);
   const verified = await sealsync(["audit", "verify", "--log", sidecar.auditLog, "--hmac-key-file", hmacKeyFile]);
@@ -178,11 +186,19 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
   return { controlPlane, git, repo, sidecar, sidecarUrl, workDir };
 }
 
-/** The control plane and the Git server side by side; whichever started is stopped at cleanup, even if the other failed. */
+/**
+ * The control plane and the Git server side by side, each stopped at cleanup once it is up. A Ctrl-C
+ * while they start does not wait for them: on exit test/env/processes.ts kills etcd and kube-apiserver
+ * (SIGKILL), and their folder is inside the work folder (TMPDIR), removed last.
+ */
 async function startServers(cleanup: Cleanup): Promise<{ controlPlane: ControlPlane; git: GitServer }> {
-  const [cp, git] = await Promise.allSettled([startControlPlane(), startGitServer()]);
-  if (cp.status === "fulfilled") cleanup.add("stop kube-apiserver and etcd", () => cp.value.stop());
-  if (git.status === "fulfilled") cleanup.add("stop the Git server", () => git.value.stop());
+  const started: { controlPlane?: ControlPlane; git?: GitServer } = {};
+  cleanup.add("stop kube-apiserver and etcd", () => started.controlPlane?.stop());
+  cleanup.add("stop the Git server", () => started.git?.stop());
+  const [cp, git] = await Promise.allSettled([
+    startControlPlane().then((c) => (started.controlPlane = c)),
+    startGitServer().then((g) => (started.git = g)),
+  ]);
   if (cp.status === "rejected") throw new Error(`the control plane did not start: ${(cp.reason as Error).message}`);
   if (git.status === "rejected") throw new Error(`the Git server did not start: ${(git.reason as Error).message}`);
   return { controlPlane: cp.value, git: git.value };
@@ -293,13 +309,16 @@ async function kubectl(workDir: string, kubeconfig: string, args: string[], env:
 }
 
 /** The header and first rows of the CSV export, cut to the columns that matter here (revisions shortened). */
-function csvPreview(csv: string, rows = 6): string[] {
-  const lines = csv.trim().split(/\r?\n/).map(csvFields);
+function csvPreview(csv: string, rows = 12): string[] {
+  // The byte order mark is for spreadsheets; a terminal does not need it.
+  const lines = csv.replace(/^\uFEFF/, "").trim().split(/\r?\n/).map(csvFields);
   const header = lines[0] ?? [];
   const keep = ["seq", "ts", "action", "kind", "name", "revision", "fieldManager"].map((c) => header.indexOf(c)).filter((i) => i >= 0);
   const cut = (fields: string[]) => keep.map((i) => header[i] === "revision" ? (fields[i] ?? "").slice(0, 7) : fields[i] ?? "").join(",");
-  const more = lines.length - 1 - rows;
-  return [keep.map((i) => header[i]).join(","), ...lines.slice(1, rows + 1).map(cut), ...(more > 0 ? [`… ${more} more rows; ${header.length} columns in all`] : [])];
+  const total = lines.length - 1;
+  const shown = Math.min(rows, total);
+  return [keep.map((i) => header[i]).join(","), ...lines.slice(1, shown + 1).map(cut),
+    `(${keep.length} of ${header.length} columns${shown < total ? `, ${shown} of ${total} rows` : ""} shown)`];
 }
 
 /** The fields of one CSV line (RFC 4180 quoting; the rows shown here hold no line breaks). */

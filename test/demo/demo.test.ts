@@ -89,10 +89,13 @@ function servers(stdout: string): { ports: number[]; pid: number } {
   return { ports, pid: Number(stdout.match(/sealsync is running \(pid (\d+)\)/)?.[1]) };
 }
 
+/** No server answers, the sidecar is gone, and so is the work folder (which held every temp folder of the run). */
 async function expectNothingRunning(stdout: string): Promise<void> {
   const { ports, pid } = servers(stdout);
   expect(await Promise.all(ports.map(listening))).toEqual([false, false, false]);
   expect(alive(pid)).toBe(false);
+  const workDir = stdout.match(/--log (\S+)\/data\/audit\/audit\.jsonl/)?.[1];
+  if (workDir) expect([workDir, existsSync(workDir)]).toEqual([workDir, false]);
 }
 
 /** Every decrypted value of manifests-example/ (both environments), and its base64 form: none may be printed. */
@@ -158,9 +161,14 @@ describe("npm run demo", () => {
       /configmap\/podinfo-config edited/,
       /✓ sealsync saw the change by kubectl-edit and re-applied Git's version [\d.]+ s later/,
       /PODINFO_UI_COLOR is "#34577c" again/,
+      /✓ Kubernetes Event DriftCorrected .*"ConfigMap\/podinfo-config was changed by kubectl-edit/,
       /✓ Service\/podinfo deleted [\d.]+ s after the push/,
+      /✓ Secret sealsync-keys is still there/,
       /\$ sealsync audit export --format csv/,
-      /seq,ts,action,kind,name,revision,fieldManager\n.*,object-created,ConfigMap,podinfo-config,[0-9a-f]{7},/,
+      /seq,ts,action,kind,name,revision,fieldManager\n.*,object-created,ConfigMap,podinfo-config,[0-9a-f]{7},\n/,
+      /,drift-corrected,ConfigMap,podinfo-config,[0-9a-f]{7},kubectl-edit\n/,
+      /,object-pruned,Service,podinfo,[0-9a-f]{7},\n/,
+      /\(7 of \d+ columns shown\)/,
       /\d+ entries, chain intact from #1 .* to #\d+ .*signatures verified/,
       /error: entry #\d+ .*bad signature/,
       /Done in [\d.]+ s/,
