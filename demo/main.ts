@@ -10,7 +10,7 @@ import path from "node:path";
 import { testAssets } from "../test/env/assets.js";
 import { Cleanup } from "./cleanup.js";
 import { Narrator } from "./narrator.js";
-import { SEALSYNC_CLI } from "./sidecar.js";
+import { SEALSYNC_CLI } from "./commands.js";
 import { NAMESPACE, walkthrough, type DemoState } from "./walkthrough.js";
 
 const USAGE = `Usage: npm run demo [-- --ci | --keep]
@@ -71,9 +71,17 @@ async function main(): Promise<void> {
   const cleanup = new Cleanup();
   let keeping = false;
   let stopping = false;
+  let stoppingSince = 0;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      // The same Ctrl-C can arrive twice (from the terminal, and forwarded by npm): only a later one counts.
+      if (Date.now() - stoppingSince < 1000) return;
+      // A second Ctrl-C does not wait: on exit the children are killed (SIGKILL); the work folder may stay.
+      say.notice(`${signal} again: exiting now.`);
+      process.exit(130);
+    }
     stopping = true;
+    stoppingSince = Date.now();
     say.mute();
     say.notice(`\n${signal}: stopping sealsync, the Git server, kube-apiserver and etcd…`);
     void cleanup.run().then(() => {

@@ -4,10 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { repoRoot } from "../test/env/assets.js";
-
-export const SEALSYNC_CLI = path.join(repoRoot, "dist/cli/sealsync.js");
+import { SEALSYNC_CLI } from "./commands.js";
 
 /** One audit log line; see src/audit/entry.ts for the vocabulary. */
 export type AuditLine = { seq: number; ts: string; action: string } & Record<string, string | number | undefined>;

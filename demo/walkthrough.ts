@@ -3,28 +3,25 @@
  * the cluster, and the built `sealsync run` against them with the deploy/ Role's rights; then what it
  * does, step by step, each step checked against the API server and the audit log. Nothing is simulated.
  */
-import { execFile } from "node:child_process";
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { parse } from "yaml";
 import { KubeClient, loadKubeConfig, type KubeObject } from "../src/kube/client.js";
-import { repoRoot, testAssets } from "../test/env/assets.js";
+import { repoRoot } from "../test/env/assets.js";
 import { startControlPlane, type ControlPlane } from "../test/env/control-plane.js";
 import { createDeployRoleUser } from "../test/env/deploy-role.js";
 import { startGitServer, type GitServer } from "../test/env/git-server.js";
 import { AppRepo } from "./app-repo.js";
 import type { Cleanup } from "./cleanup.js";
+import { kubectl, sealEncrypt, sealsync } from "./commands.js";
+import { csvPreview } from "./csv-preview.js";
 import { seconds, type Narrator } from "./narrator.js";
-import { SEALSYNC_CLI, Sidecar, type AuditLine } from "./sidecar.js";
-
-const execFileAsync = promisify(execFile);
+import { Sidecar, type AuditLine } from "./sidecar.js";
 
 export const NAMESPACE = "sealsync-demo";
 const STEPS = 7;
-const SEAL_CLI = path.join(repoRoot, "dist/cli/seal.js");
 /** How often the demo's sidecar polls Git (60 s by default; a webhook makes it immediate). */
 const INTERVAL = "2s";
 
@@ -94,8 +91,8 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
   say.ok(`Applied commit ${short(first)} ${seconds(Date.parse(sync1.finished.ts) - sidecarStarted)} after start:`);
   for (const e of sync1.changes) say.say(`    ${subject(e).padEnd(28)} ${verb(e.action)}${secretNote(e, sync1.decrypted)}`);
   for (const e of sync1.changes.filter((c) => c.kind === "Secret")) {
-    const secret = await getObject(admin, "Secret", String(e.name));
-    say.ok(`Secret/${e.name} is in the cluster with keys ${Object.keys((secret?.data as object | undefined) ?? {}).sort().join(", ")} (values hidden)`);
+    const keys = Object.keys(await dataOf(admin, "Secret", String(e.name))).sort();
+    say.ok(`Secret/${e.name} is in the cluster with keys ${keys.join(", ")} (values hidden)`);
   }
   const ready = await fetch(`${sidecarUrl}/readyz`);
   say.ok(`GET /readyz → ${ready.status}: the first good revision is applied`);
@@ -117,31 +114,30 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
   const sync2 = await syncOf(sidecar, second, `commit ${short(second)} to be applied`);
   say.ok(`Applied ${seconds(Date.parse(sync2.finished.ts) - pushed2)} after the push (sealsync polls Git every ${INTERVAL} here):`);
   for (const e of sync2.changes) say.say(`    ${subject(e).padEnd(28)} ${verb(e.action)}${secretNote(e, sync2.decrypted)}`);
-  const db = await getObject(admin, "Secret", "podinfo-db");
-  const live = Buffer.from(String((db?.data as Record<string, string> | undefined)?.password ?? ""), "base64");
+  const live = Buffer.from((await dataOf(admin, "Secret", "podinfo-db")).password ?? "", "base64");
   if (live.length !== Buffer.byteLength(password) || !timingSafeEqual(live, Buffer.from(password))) {
     throw new Error("Secret/podinfo-db in the cluster does not hold the rotated password");
   }
   say.ok("Secret/podinfo-db holds the new password (compared in memory, never shown)");
-  const cm = await getObject(admin, "ConfigMap", "podinfo-config");
-  say.ok(`ConfigMap/podinfo-config: PODINFO_UI_MESSAGE is now "${(cm?.data as Record<string, string>).PODINFO_UI_MESSAGE}"`);
+  const settings = await dataOf(admin, "ConfigMap", "podinfo-config");
+  say.ok(`ConfigMap/podinfo-config: PODINFO_UI_MESSAGE is now "${settings.PODINFO_UI_MESSAGE}"`);
 
   // 5. Someone changes the live object by hand: kubectl edit, for real (KUBE_EDITOR does the typing).
   await say.pause();
   say.step(5, STEPS, "Someone edits the live ConfigMap by hand: self-heal puts Git's value back");
-  const color = (cm?.data as Record<string, string>).PODINFO_UI_COLOR ?? "";
+  const color = settings.PODINFO_UI_COLOR ?? "";
   const seqBefore = sidecar.audit().at(-1)?.seq ?? 0;
   say.command(`kubectl -n ${NAMESPACE} edit configmap podinfo-config    # PODINFO_UI_COLOR: "${color}" → "#ff0000"`);
-  const edited = await kubectl(workDir, controlPlane.adminKubeconfig, ["-n", NAMESPACE, "edit", "configmap", "podinfo-config"],
+  const editOutput = await kubectl(workDir, controlPlane.adminKubeconfig, ["-n", NAMESPACE, "edit", "configmap", "podinfo-config"],
     { KUBE_EDITOR: `sed -i s/${color}/#ff0000/` });
   const editedAt = Date.now();
-  say.quote(edited.split("\n"));
+  say.quote(editOutput.split("\n"));
   const drift = await sidecar.waitFor("the edit to be reverted", () =>
     sidecar.audit().find((e) => e.seq > seqBefore && e.action === "drift-corrected" && e.name === "podinfo-config"));
-  const healed = await getObject(admin, "ConfigMap", "podinfo-config");
+  const healed = await dataOf(admin, "ConfigMap", "podinfo-config");
   // The correction can land before kubectl has even exited: never print a negative time.
   say.ok(`sealsync saw the change by ${drift.fieldManager ?? "someone"} and re-applied Git's version ${seconds(Math.max(0, Date.parse(drift.ts) - editedAt))} later:`);
-  say.say(`  PODINFO_UI_COLOR is "${(healed?.data as Record<string, string>).PODINFO_UI_COLOR}" again; the audit log says drift-corrected`);
+  say.say(`  PODINFO_UI_COLOR is "${healed.PODINFO_UI_COLOR}" again; the audit log says drift-corrected`);
   const event = await sidecar.waitFor("the DriftCorrected event", async () =>
     (await admin.request<{ items: { reason?: string; message?: string }[] }>("GET", `/api/v1/namespaces/${NAMESPACE}/events`))
       .body.items.find((e) => e.reason === "DriftCorrected"), 15_000);
@@ -174,8 +170,10 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
   if (verified.code !== 0) throw new Error(`sealsync audit verify failed (exit ${verified.code}): ${verified.stdout}${verified.stderr}`);
   say.quote(verified.stdout.trim().split("\n"));
   const forged = path.join(workDir, "audit-forged.jsonl");
-  copyFileSync(sidecar.auditLog, forged);
-  writeFileSync(forged, readFileSync(forged, "utf8").replace('"name":"podinfo-db"', '"name":"something-else"'));
+  const original = readFileSync(sidecar.auditLog, "utf8");
+  const edited = original.replace('"name":"podinfo-db"', '"name":"something-else"');
+  if (edited === original) throw new Error(`no entry naming podinfo-db in ${sidecar.auditLog} to edit`);
+  writeFileSync(forged, edited);
   say.command("sealsync audit verify … on a copy where one entry names another Secret");
   const caught = await sealsync(["audit", "verify", "--log", forged, "--hmac-key-file", hmacKeyFile]);
   if (caught.code !== 1) throw new Error(`sealsync audit verify accepted an edited log (exit ${caught.code})`);
@@ -250,11 +248,18 @@ function yamlFile(rel: string): KubeObject {
   return parse(readFileSync(path.join(repoRoot, rel), "utf8")) as KubeObject;
 }
 
-const PLURALS: Record<string, string> = { Secret: "/api/v1/namespaces/%/secrets", ConfigMap: "/api/v1/namespaces/%/configmaps", Service: "/api/v1/namespaces/%/services" };
+const RESOURCES = { Secret: "secrets", ConfigMap: "configmaps", Service: "services" } as const;
+
+/** The data of a ConfigMap or Secret (base64 values) of the demo namespace, as the admin sees it. */
+async function dataOf(admin: KubeClient, kind: "ConfigMap" | "Secret", name: string): Promise<Record<string, string>> {
+  const object = await getObject(admin, kind, name);
+  if (!object) throw new Error(`${kind}/${name} is not in namespace ${NAMESPACE}`);
+  return (object.data ?? {}) as Record<string, string>;
+}
 
 /** An object of the demo namespace as the admin sees it, or undefined when it does not exist. */
-async function getObject(admin: KubeClient, kind: keyof typeof PLURALS, name: string): Promise<KubeObject | undefined> {
-  const res = await admin.request<KubeObject>("GET", `${PLURALS[kind]!.replace("%", NAMESPACE)}/${name}`, { allow: [404] });
+async function getObject(admin: KubeClient, kind: keyof typeof RESOURCES, name: string): Promise<KubeObject | undefined> {
+  const res = await admin.request<KubeObject>("GET", `/api/v1/namespaces/${NAMESPACE}/${RESOURCES[kind]}/${name}`, { allow: [404] });
   return res.status === 404 ? undefined : res.body;
 }
 
@@ -273,72 +278,4 @@ stringData:
   username: podinfo-production
   password: ${password}
 `;
-}
-
-/** `seal encrypt --filename FILE -` in the clone (recipients from its .sops.yaml); plaintext on stdin only. */
-async function sealEncrypt(cwd: string, filename: string, plain: string): Promise<string> {
-  const res = await runNode([SEAL_CLI, "encrypt", "--filename", filename, "-"], { cwd, input: plain });
-  if (res.code !== 0) throw new Error(`seal encrypt failed (exit ${res.code}): ${res.stderr.trim()}`);
-  return res.stdout;
-}
-
-function sealsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runNode([SEALSYNC_CLI, ...args]);
-}
-
-function runNode(args: string[], opts: { cwd?: string; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, args, { cwd: opts.cwd, encoding: "utf8", timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : -1) : 0;
-      if (err && code === -1) reject(err);
-      else resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(opts.input ?? "");
-  });
-}
-
-/** The real kubectl as the admin, its discovery cache in the work folder. */
-async function kubectl(workDir: string, kubeconfig: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  try {
-    const { stdout, stderr } = await execFileAsync(testAssets().kubectl, [`--kubeconfig=${kubeconfig}`, `--cache-dir=${path.join(workDir, "kube-cache")}`, ...args],
-      { env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
-    return `${stdout}${stderr}`.trim();
-  } catch (err) {
-    throw new Error(`kubectl ${args.join(" ")} failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`, { cause: err });
-  }
-}
-
-/** The header and first rows of the CSV export, cut to the columns that matter here (revisions shortened). */
-function csvPreview(csv: string, rows = 12): string[] {
-  // The byte order mark is for spreadsheets; a terminal does not need it.
-  const lines = csv.replace(/^\uFEFF/, "").trim().split(/\r?\n/).map(csvFields);
-  const header = lines[0] ?? [];
-  const keep = ["seq", "ts", "action", "kind", "name", "revision", "fieldManager"].map((c) => header.indexOf(c)).filter((i) => i >= 0);
-  const cut = (fields: string[]) => keep.map((i) => header[i] === "revision" ? (fields[i] ?? "").slice(0, 7) : fields[i] ?? "").join(",");
-  const total = lines.length - 1;
-  const shown = Math.min(rows, total);
-  return [keep.map((i) => header[i]).join(","), ...lines.slice(1, shown + 1).map(cut),
-    `(${keep.length} of ${header.length} columns${shown < total ? `, ${shown} of ${total} rows` : ""} shown)`];
-}
-
-/** The fields of one CSV line (RFC 4180 quoting; the rows shown here hold no line breaks). */
-function csvFields(line: string): string[] {
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted && c === '"' && line[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-    } else if (c === "," && !quoted) {
-      fields.push(field);
-      field = "";
-    } else {
-      field += c;
-    }
-  }
-  return [...fields, field];
 }
