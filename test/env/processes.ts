@@ -6,9 +6,12 @@ import { openSync, readFileSync } from "node:fs";
 const running = new Set<ChildProcess>();
 
 // Whatever way the runner exits, no server outlives it.
-process.once("exit", () => {
+process.once("exit", killAll);
+
+/** SIGKILLs every server started here (for signal handlers of the process that owns them). */
+export function killAll(): void {
   for (const child of running) child.kill("SIGKILL");
-});
+}
 
 export interface Daemon {
   name: string;

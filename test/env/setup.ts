@@ -4,6 +4,7 @@ import path from "node:path";
 import { repoRoot } from "./assets.js";
 import { startControlPlane, type ControlPlane } from "./control-plane.js";
 import { startGitServer, type GitServer } from "./git-server.js";
+import { killAll } from "./processes.js";
 import { STATE_ENV, type TestEnvState } from "./state.js";
 
 declare global {
@@ -11,6 +12,14 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Ctrl-C or a CI timeout's SIGTERM must not leave etcd and kube-apiserver behind ("exit" hooks do
+  // not run on signals); the signal's default action proceeds afterwards.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.kill(process.pid, signal);
+    });
+  }
   const [controlPlane, git] = await Promise.all([startControlPlane(), startGitServer()]);
   globalThis.sealsyncTestEnv = { controlPlane, git };
   const { stop: _a, ...cp } = controlPlane;
