@@ -8,7 +8,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { parseAgeRecipient, AgeRecipientError } from "../crypto/age.js";
 import { compileGoRegex, SelectorError } from "../crypto/sops/selectors.js";
-import type { Selectors } from "../crypto/sops/metadata.js";
+import { SELECTOR_FIELDS, type Selectors } from "../crypto/sops/metadata.js";
 
 export class SopsConfigError extends Error {
   constructor(message: string) {
@@ -35,14 +35,8 @@ export interface SopsConfig {
   rules: CreationRule[];
 }
 
-const SELECTORS = [
-  ["unencrypted_suffix", "unencryptedSuffix"],
-  ["encrypted_suffix", "encryptedSuffix"],
-  ["unencrypted_regex", "unencryptedRegex"],
-  ["encrypted_regex", "encryptedRegex"],
-  ["unencrypted_comment_regex", "unencryptedCommentRegex"],
-  ["encrypted_comment_regex", "encryptedCommentRegex"],
-] as const;
+// .sops.yaml names its selectors as the sops metadata block does.
+const SELECTORS = SELECTOR_FIELDS;
 
 const NON_AGE_KEYS = ["pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms"];
 
