@@ -5,7 +5,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, webcrypto } from "node:crypto";
 import { inspect } from "node:util";
-import { Decrypter, Encrypter, armor, generateHybridIdentity, generateX25519Identity } from "age-encryption";
+import type { Decrypter } from "age-encryption";
 import { MLKEM768X25519 } from "@noble/post-quantum/hybrid.js";
 import { AgeFileError, decryptX25519, x25519KeyFromScalar, type X25519Key } from "./age-x25519.js";
 import { bech32Decode, bech32Encode } from "./bech32.js";
@@ -29,6 +29,29 @@ export class AgeRecipientError extends Error {
 }
 
 const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
+
+// age-encryption (and the noble ciphers under it) costs ~16 MiB of a sidecar's memory; the daemon's
+// hot path (armor + X25519 unwrap) is native, so the package loads only when something needs it.
+let ageModule: Promise<typeof import("age-encryption")> | undefined;
+const ageEncryption = () => (ageModule ??= import("age-encryption"));
+
+const ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
+const ARMOR_END = "-----END AGE ENCRYPTED FILE-----";
+
+/** Strict age armor decoding (as typage's): 64-column lines, canonical padded base64, exact header and footer. */
+export function decodeAgeArmor(text: string): Uint8Array {
+  const lines = text.trim().replace(/\r\n/g, "\n").split("\n");
+  if (lines.length < 3 || lines[0] !== ARMOR_BEGIN || lines[lines.length - 1] !== ARMOR_END) throw new Error("invalid armor header or footer");
+  const body = lines.slice(1, -1);
+  body.forEach((line, i) => {
+    const last = i === body.length - 1;
+    if (line.length > 64 || (!last && line.length !== 64) || !/^[A-Za-z0-9+/=]*$/.test(line)) throw new Error("invalid armor line");
+  });
+  const b64 = body.join("");
+  const bytes = Buffer.from(b64, "base64");
+  if (b64.length === 0 || bytes.toString("base64") !== b64) throw new Error("non-canonical base64 in armor");
+  return new Uint8Array(bytes);
+}
 
 /** One age identity (private key). Holds the secret privately; prints as its public recipient only. */
 export class AgeIdentity {
@@ -61,7 +84,7 @@ export class AgeIdentity {
   async unwrap(armored: string): Promise<Uint8Array | null> {
     let file: Uint8Array;
     try {
-      file = armor.decode(armored);
+      file = decodeAgeArmor(armored);
     } catch (err) {
       throw new AgeKeyError("the wrapped data key is not a valid armored age file", { cause: err });
     }
@@ -93,7 +116,7 @@ export class AgeIdentity {
   #getDecrypter(): Promise<Decrypter> {
     // Import the X25519 key once: the pkcs8 import dominates the cost of an unwrap (~5 ms).
     this.#decrypter ??= (async () => {
-      const d = new Decrypter();
+      const d = new (await ageEncryption()).Decrypter();
       if (this.type === "X25519") {
         const scalar = bech32Decode(this.#secret)!.bytes;
         try {
@@ -191,6 +214,7 @@ export function parseAgeRecipient(s: string): string {
 
 /** Wraps a data key to one recipient: an armored age file, exactly as sops stores it in `enc`. */
 export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promise<string> {
+  const { Encrypter, armor } = await ageEncryption();
   const e = new Encrypter();
   e.addRecipient(parseAgeRecipient(recipient));
   return armor.encode(await e.encrypt(dataKey));
@@ -198,6 +222,7 @@ export async function wrapDataKey(dataKey: Uint8Array, recipient: string): Promi
 
 /** A new identity, as age-keygen would write it (X25519 unless `postQuantum`). */
 export async function generateAgeIdentity(opts: { postQuantum?: boolean } = {}): Promise<AgeIdentity> {
+  const { generateHybridIdentity, generateX25519Identity } = await ageEncryption();
   const secret = opts.postQuantum ? await generateHybridIdentity() : await generateX25519Identity();
   return new AgeIdentity(secret, "generated");
 }

@@ -6,7 +6,7 @@
  */
 import { constants, createPublicKey, generateKeyPair, privateEncrypt, randomBytes, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
-import forge from "node-forge";
+import type forge from "node-forge";
 
 export interface SealingKeyPairOptions {
   /** RSA modulus size; the controller's default is 4096. */
@@ -62,6 +62,8 @@ export async function generateSealingKeyPair(options: SealingKeyPairOptions = {}
   const { privateKey } = await generateRsa("rsa", { modulusLength: bits, publicExponent: 0x10001 });
   const spkiPem = createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString();
 
+  // node-forge (~11 MiB resident) is needed only here, to create certificates: load it on demand.
+  const { default: forge } = await import("node-forge");
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(spkiPem);
   cert.serialNumber = randomSerial();
