@@ -25,11 +25,15 @@ export interface GitSourceOptions extends GitCredentialOptions {
 
 const SHA_RE = /^[0-9a-f]{40}$/;
 
+/** More packs than this (one per fetched commit) and the store is dropped and fetched afresh: bounded disk and memory. */
+const MAX_PACKS = 8;
+
 export class GitSource implements Source {
   readonly description: string;
   private readonly gitdir: string;
   private readonly subPath: string;
-  private readonly cache = {};
+  /** The newest revision read: an unchanged remote ref costs one ref listing, nothing more. */
+  private last?: Revision;
 
   constructor(private readonly opts: GitSourceOptions) {
     const url = new URL(opts.url);
@@ -45,28 +49,54 @@ export class GitSource implements Source {
   async fetch(): Promise<Revision> {
     const ref = this.opts.ref;
     const creds = readGitCredentials(this.opts);
-    await this.ensureRepo();
-    let sha: string;
+    // Credentials go in a header up front (one request instead of a 401 round trip), never in the URL.
+    const headers: Record<string, string> = creds
+      ? { Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` }
+      : {};
+    // isomorphic-git adds to the headers object it is given (Git-Protocol), so each call gets a copy.
+    const auth = {
+      get headers() {
+        return { ...headers };
+      },
+      onAuth: () => (creds ? { username: creds.username, password: creds.password } : { cancel: true }),
+      onAuthFailure: () => ({ cancel: true }),
+    };
     try {
+      const sha = ref && SHA_RE.test(ref) ? ref : await this.remoteSha(ref, auth);
+      if (this.last?.sha === sha) return this.last;
+      await this.ensureRepo();
       const result = await git.fetch({
-        fs, http, gitdir: this.gitdir, cache: this.cache,
-        remote: "origin",
+        fs, http, gitdir: this.gitdir, remote: "origin", ...auth,
         // A SHA may not be a branch tip: fetch all branches (full depth) and look it up.
         ...(ref && SHA_RE.test(ref)
           ? { singleBranch: false }
           : { singleBranch: true, depth: 1, remoteRef: ref ?? "HEAD", ref: ref ?? "HEAD" }),
         tags: false,
         prune: false,
-        onAuth: () => (creds ? { username: creds.username, password: creds.password } : { cancel: true }),
-        onAuthFailure: () => ({ cancel: true }),
       });
-      if (ref && SHA_RE.test(ref)) sha = ref;
-      else if (result.fetchHead) sha = result.fetchHead;
-      else throw new SourceError(`${this.description}: ref ${ref ?? "HEAD"} not found on the remote`);
+      // The ref may have moved between listing and fetching: then read what was fetched.
+      this.last = await this.readCommit(sha, ref ?? "HEAD").catch((err: unknown) => {
+        if (result.fetchHead && result.fetchHead !== sha) return this.readCommit(result.fetchHead, ref ?? "HEAD");
+        throw err;
+      });
     } catch (err) {
       throw this.explain(err, creds);
     }
-    return this.readCommit(sha, ref ?? "HEAD");
+    this.dropStoreIfLarge();
+    return this.last;
+  }
+
+  /** The commit the ref points at on the remote (one ls-refs request). */
+  private async remoteSha(ref: string | undefined, auth: Pick<Parameters<typeof git.listServerRefs>[0], "headers" | "onAuth" | "onAuthFailure">): Promise<string> {
+    const refs = await git.listServerRefs({ http, url: this.opts.url, ...auth, protocolVersion: 2, symrefs: true, peelTags: true });
+    const names = ref
+      ? (ref.startsWith("refs/") ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`])
+      : ["HEAD"];
+    for (const name of names) {
+      const hit = refs.find((r) => r.ref === name);
+      if (hit) return hit.peeled ?? hit.oid;
+    }
+    throw new SourceError(`${this.description}: ref ${ref ?? "HEAD"} not found on the remote`);
   }
 
   private async ensureRepo(): Promise<void> {
@@ -76,10 +106,19 @@ export class GitSource implements Source {
     await git.addRemote({ fs, gitdir: this.gitdir, remote: "origin", url: this.opts.url });
   }
 
+  /** Each shallow fetch of a new commit adds a pack with the whole tree; past MAX_PACKS start over. */
+  private dropStoreIfLarge(): void {
+    const packDir = path.join(this.gitdir, "objects", "pack");
+    const packs = fs.existsSync(packDir) ? fs.readdirSync(packDir).filter((f) => f.endsWith(".pack")).length : 0;
+    if (packs > MAX_PACKS) fs.rmSync(this.gitdir, { recursive: true, force: true });
+  }
+
   private async readCommit(sha: string, ref: string): Promise<Revision> {
+    // One cache per read: isomorphic-git keeps whole pack buffers in it, which must not outlive the read.
+    const cache = {};
     let commit: git.CommitObject;
     try {
-      commit = (await git.readCommit({ fs, gitdir: this.gitdir, oid: sha, cache: this.cache })).commit;
+      commit = (await git.readCommit({ fs, gitdir: this.gitdir, oid: sha, cache })).commit;
     } catch (err) {
       throw new SourceError(`${this.description}: commit ${sha} is not on any branch of the remote`, { cause: err });
     }
@@ -90,7 +129,7 @@ export class GitSource implements Source {
     let sawPath = this.subPath === "";
     // walk() reads each tree once; readBlob by path in a loop re-resolves trees and is ~20x slower.
     await git.walk({
-      fs, gitdir: this.gitdir, cache: this.cache,
+      fs, gitdir: this.gitdir, cache,
       trees: [git.TREE({ ref: sha })],
       map: async (filepath, [entry]) => {
         if (!entry || filepath === ".") return true;

@@ -1,0 +1,65 @@
+/** The Git source against the real Git server: refs, unchanged polls, credentials, bounded object store. */
+import { describe, expect, it } from "@jest/globals";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { GitSource } from "../../src/source/git.js";
+import { commitFiles, createRepo, gitIn } from "../env/git.js";
+import { testEnvState } from "../env/state.js";
+
+function source(repo: ReturnType<typeof createRepo>, extra: Partial<ConstructorParameters<typeof GitSource>[0]> = {}) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "sealsync-src-"));
+  const passwordFile = path.join(dataDir, "pw");
+  writeFileSync(passwordFile, repo.password);
+  return { dataDir, src: new GitSource({ url: repo.url, dataDir, username: repo.username, passwordFile, ...extra }) };
+}
+
+const requests = () => readFileSync(testEnvState().git.requestLog, "utf8").split("\n");
+
+describe("GitSource", () => {
+  it("reads a branch, a tag and a commit SHA, with author, committer and message", async () => {
+    const repo = createRepo("refs");
+    const first = await commitFiles(repo, { "a.yaml": "kind: A\n" }, { message: "first\n\nbody" });
+    await gitIn(repo, ["tag", "-a", "v1", "-m", "release 1"]);
+    await gitIn(repo, ["push", "--quiet", "origin", "v1"]);
+    const second = await commitFiles(repo, { "a.yaml": "kind: B\n" }, { message: "second" });
+    const head = await source(repo).src.fetch();
+    expect(head).toMatchObject({ sha: second, ref: "HEAD", message: "second\n", author: { name: "Test Author", email: "author@example.test" }, committer: { name: "Test Committer" } });
+    expect(Buffer.from(head.files.get("a.yaml") ?? []).toString()).toBe("kind: B\n");
+    const tag = await source(repo, { ref: "v1" }).src.fetch();
+    expect([tag.sha, Buffer.from(tag.files.get("a.yaml") ?? []).toString()]).toEqual([first, "kind: A\n"]);
+    const bySha = await source(repo, { ref: first }).src.fetch();
+    expect(bySha.sha).toBe(first);
+    await expect(source(repo, { ref: "no-such-branch" }).src.fetch()).rejects.toThrow(/ref no-such-branch not found on the remote/);
+  });
+
+  it("answers an unchanged poll with one ref listing and the same revision", async () => {
+    const repo = createRepo("poll");
+    await commitFiles(repo, { "a.yaml": "kind: A\n" });
+    const { src } = source(repo);
+    const one = await src.fetch();
+    const before = requests().filter((r) => r.includes(`/${repo.name}.git/`)).length;
+    const two = await src.fetch();
+    const after = requests().filter((r) => r.includes(`/${repo.name}.git/`));
+    expect(two).toBe(one);
+    expect(after.slice(before)).toEqual([`GET /${repo.name}.git/info/refs`, `POST /${repo.name}.git/git-upload-pack`]);
+  });
+
+  it("keeps its object store bounded: many commits later it holds only a few packs", async () => {
+    const repo = createRepo("packs");
+    const { src, dataDir } = source(repo);
+    for (let i = 0; i < 12; i++) {
+      await commitFiles(repo, { "a.yaml": `kind: A${i}\n` });
+      expect(Buffer.from((await src.fetch()).files.get("a.yaml") ?? []).toString()).toBe(`kind: A${i}\n`);
+    }
+    const gitRoot = path.join(dataDir, "git");
+    const packs = readdirSync(gitRoot).flatMap((d) => {
+      try {
+        return readdirSync(path.join(gitRoot, d, "objects", "pack")).filter((f) => f.endsWith(".pack"));
+      } catch {
+        return [];
+      }
+    });
+    expect(packs.length).toBeLessThanOrEqual(8);
+  });
+});
