@@ -9,7 +9,7 @@
  * Needs the provisioned test environment (npm run provision). Not part of the test run.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -71,7 +71,8 @@ interface Sample { seconds: number; rssMiB: number; requests: Record<string, num
 async function timed(admin: KubeClient, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Sample> {
   const before = await requestCounts(admin);
   const { stderr } = await exec("/usr/bin/time", ["-f", "TIME %e %M", cmd, ...args], {
-    env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024,
+    // The shell's NODE_OPTIONS (e.g. jest's --experimental-vm-modules) must not change what is measured.
+    env: { ...process.env, NODE_OPTIONS: "", ...env }, maxBuffer: 64 * 1024 * 1024,
   }).catch((err: { stderr?: string; stdout?: string }) => {
     throw new Error(`${cmd} failed: ${err.stderr ?? ""}`.slice(0, 2000));
   });
@@ -85,8 +86,9 @@ async function main(): Promise<void> {
   process.stderr.write("starting kube-apiserver, etcd and the git server...\n");
   const [cp, git] = await Promise.all([startControlPlane(), startGitServer()]);
   const admin = new KubeClient(loadKubeConfig(cp.adminKubeconfig));
+  // Holds a private key and plaintext manifests: removed at the end, whatever happens.
+  const work = mkdtempSync(path.join(os.tmpdir(), "sealsync-bench-"));
   try {
-    const work = mkdtempSync(path.join(os.tmpdir(), "sealsync-bench-"));
     const identity = await generateAgeIdentity();
     const keysDir = path.join(work, "keys");
     mkdirSync(keysDir);
@@ -154,6 +156,7 @@ async function main(): Promise<void> {
   } finally {
     admin.close();
     await Promise.all([cp.stop(), git.stop()]);
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -172,7 +172,7 @@ describe("the sidecar container", () => {
     const named = c.ports?.find((p) => p.containerPort === port)?.name;
     expect(c.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: named });
     expect(c.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: named });
-    expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
+    expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
 
     expect(spec.serviceAccountName).toBe(only(objects, "ServiceAccount").metadata.name);
     expect(spec.automountServiceAccountToken).toBe(true);
