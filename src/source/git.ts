@@ -64,6 +64,9 @@ export class GitSource implements Source {
     try {
       const sha = ref && SHA_RE.test(ref) ? ref : await this.remoteSha(ref, auth);
       if (this.last?.sha === sha) return this.last;
+      // A store that already holds the commit (a restart, a one-shot sync run again) needs no fetch.
+      const stored = await this.readCommit(sha, ref ?? "HEAD").catch(() => undefined);
+      if (stored) return (this.last = stored);
       await this.ensureRepo();
       const result = await git.fetch({
         fs, http, gitdir: this.gitdir, remote: "origin", ...auth,
