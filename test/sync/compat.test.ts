@@ -14,7 +14,7 @@ import { actions, configMap, syncFixture } from "./helpers.js";
 
 describe("sync keeps what the API server knows", () => {
   it("sends custom resources verbatim: nested and unknown-to-the-client fields survive", async () => {
-    const f = await syncFixture("crd");
+    const f = await syncFixture("crd", { role: "namespace-admin" }); // the deploy/ Role lists the example app's kinds only
     const group = `${f.namespace}.example.test`;
     const ext = adminKubeConfig().makeApiClient(ApiextensionsV1Api);
     await ext.createCustomResourceDefinition({

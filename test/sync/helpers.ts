@@ -7,6 +7,7 @@ import { Discovery } from "../../src/kube/discovery.js";
 import { reconcile, type ReconcileOptions, type ReconcileResult } from "../../src/reconcile/sync.js";
 import { GitSource } from "../../src/source/git.js";
 import { createRepo, type TestRepo } from "../env/git.js";
+import { createDeployRoleUser } from "../env/deploy-role.js";
 import { createNamespace, createNamespacedUser } from "../env/kube.js";
 
 export interface SyncFixture {
@@ -19,9 +20,14 @@ export interface SyncFixture {
   sync(extra?: Partial<ReconcileOptions>, ref?: string): Promise<ReconcileResult>;
 }
 
-export async function syncFixture(prefix: string): Promise<SyncFixture> {
+/**
+ * A namespace, a repo, and a kubeconfig for sealsync with exactly the rights deploy/role.yaml gives the
+ * sidecar in production (so every sync and daemon test also proves that Role sufficient), or, for tests
+ * of kinds the example Role does not list (custom resources), every right inside the namespace.
+ */
+export async function syncFixture(prefix: string, opts: { role?: "deploy" | "namespace-admin" } = {}): Promise<SyncFixture> {
   const namespace = await createNamespace(prefix);
-  const user = await createNamespacedUser(namespace);
+  const user = opts.role === "namespace-admin" ? await createNamespacedUser(namespace) : await createDeployRoleUser(namespace);
   const repo = createRepo(prefix);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "sealsync-data-"));
   const passwordFile = path.join(dataDir, "git-password");
