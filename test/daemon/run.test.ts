@@ -3,13 +3,13 @@
  * the real Git server: polling, webhooks, self-heal, report-only drift, shutdown, metrics, audit.
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { createHmac } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { commitFiles } from "../env/git.js";
 import { adminKubeConfig } from "../env/kube.js";
-import { configMap, syncFixture, type SyncFixture } from "../sync/helpers.js";
+import { configMap, deployment, syncFixture, type SyncFixture } from "../sync/helpers.js";
 import { startDaemon, until, type RunningDaemon } from "./helpers.js";
 
 const core = () => adminKubeConfig().makeApiClient(CoreV1Api);
@@ -90,6 +90,28 @@ describe("sealsync run", () => {
     expect(events.map((e) => [e.reason, e.involvedObject.kind, e.involvedObject.name])).toEqual(expect.arrayContaining([
       ["ReconciliationSucceeded", "Secret", "sealsync"], ["DriftCorrected", "Secret", "sealsync"]]));
     expect(events.find((e) => e.reason === "DriftCorrected")?.message).toMatch(/ConfigMap\/app was changed by kubectl-edit/);
+  });
+
+  it("does not fight another field manager over a field Git leaves out (an HPA owning replicas)", async () => {
+    const f = await syncFixture("hpa");
+    const deploy = deployment("web").replace("  replicas: 0\n", "");
+    await commitFiles(f.repo, { "web.yaml": deploy });
+    const d = await daemon(f, ["--interval", "500ms"]);
+    const apps = adminKubeConfig().makeApiClient(AppsV1Api);
+    await until("the first sync", async () => apps.readNamespacedDeployment({ name: "web", namespace: f.namespace }).then(() => true, () => false));
+    // Another field manager takes spec.replicas (an HPA-like controller writing the Deployment itself, so
+    // the watch sees a foreign writer and self-heal runs a pass).
+    await apps.patchNamespacedDeployment({ name: "web", namespace: f.namespace, fieldManager: "hpa-controller", body: { spec: { replicas: 3 } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    await d.waitForLog((l) => l.msg === "drift detected" && l.name === "web" && l.fieldManager === "hpa-controller", 10_000, "the change being noticed");
+    const rv = (await apps.readNamespacedDeployment({ name: "web", namespace: f.namespace })).metadata?.resourceVersion;
+    // A later commit (another object) makes a full pass too.
+    await commitFiles(f.repo, { "cm.yaml": configMap("extra", { v: "1" }) });
+    await until("the next commit", async () => core().readNamespacedConfigMap({ name: "extra", namespace: f.namespace }).then(() => true, () => false));
+    const live = await apps.readNamespacedDeployment({ name: "web", namespace: f.namespace });
+    expect(live.spec?.replicas).toBe(3);
+    expect(live.metadata?.resourceVersion).toBe(rv); // sealsync wrote nothing to it: no tug of war
+    expect(audit(f).filter((e) => e.action === "drift-corrected")).toEqual([]);
   });
 
   it("with --no-self-heal reports drift without correcting it, but still applies new commits", async () => {
