@@ -46,6 +46,10 @@ export interface RunFlags extends SyncFlags {
   hardResyncEvery: number;
 }
 
+const DRIFT_DEBOUNCE_MS = 1000;
+const DRIFT_MAX_BACKOFF_MS = 300_000;
+const DRIFT_MEMORY_MS = 600_000;
+
 const identity = () => process.env.POD_NAME ?? `${process.env.HOSTNAME ?? "sealsync"}_${process.pid}`;
 
 export class Daemon {
@@ -59,6 +63,8 @@ export class Daemon {
   #drift!: DriftWatcher;
   #events!: EventRecorder;
   #pendingDrift = new Map<string, DriftSignal>();
+  /** When each object was last drift-corrected, for backing off a fight with another controller. */
+  #corrections = new Map<string, number[]>();
   #driftTimer?: NodeJS.Timeout;
   #lastRevision?: string;
   #passesSinceApply = 0;
@@ -167,11 +173,20 @@ export class Daemon {
   }
 
   #onDrift(s: DriftSignal): void {
-    this.#pendingDrift.set(`${s.group}/${s.kind}/${s.name}`, s);
+    const key = `${s.group}/${s.kind}/${s.name}`;
+    this.#pendingDrift.set(key, s);
     this.log.info({ kind: s.kind, name: s.name, change: s.type, fieldManager: s.fieldManager }, "drift detected");
-    // Debounce: one pass for a burst of edits (e.g. kubectl apply of many objects).
+    // Debounce: one pass for a burst of edits (e.g. kubectl apply of many objects). An object that keeps
+    // being changed back (another controller owning a field Git also sets) waits twice as long each
+    // time, up to 5 minutes, instead of a tug of war at full speed.
+    const recent = (this.#corrections.get(key) ?? []).filter((t) => Date.now() - t < DRIFT_MEMORY_MS);
+    const delay = Math.min(DRIFT_DEBOUNCE_MS * 2 ** Math.max(0, recent.length - 1), DRIFT_MAX_BACKOFF_MS);
+    if (delay > DRIFT_DEBOUNCE_MS) {
+      this.log.warn({ kind: s.kind, name: s.name, fieldManager: s.fieldManager, corrections: recent.length, delayMs: delay },
+        "drift keeps coming back; backing off (does another controller own a field that Git also sets?)");
+    }
     clearTimeout(this.#driftTimer);
-    this.#driftTimer = setTimeout(() => this.loop.trigger("drift"), 1000);
+    this.#driftTimer = setTimeout(() => this.loop.trigger("drift"), delay);
   }
 
   async #pass(triggers: Set<SyncTrigger>): Promise<PassOutcome> {
@@ -273,6 +288,7 @@ export class Daemon {
       if (signal && (c.action === "created" || c.action === "configured")) {
         this.metrics.driftCorrected(c.kind);
         await this.#record({ action: "drift-corrected", ...base, revision: revision.sha, uid: c.uid, resourceVersion: c.resourceVersion, fieldManager: signal.fieldManager });
+        this.#corrections.set(key, [...(this.#corrections.get(key) ?? []).filter((t) => Date.now() - t < DRIFT_MEMORY_MS), Date.now()]);
         await this.#events.drift(revision.sha, c, true, signal.fieldManager);
         this.log.info({ kind: c.kind, name: c.name, fieldManager: signal.fieldManager }, "drift corrected");
       } else if (c.action === "created" || c.action === "configured") {

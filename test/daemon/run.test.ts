@@ -92,6 +92,23 @@ describe("sealsync run", () => {
     expect(events.find((e) => e.reason === "DriftCorrected")?.message).toMatch(/ConfigMap\/app was changed by kubectl-edit/);
   });
 
+  it("backs off when another writer keeps changing a field Git sets, instead of fighting at full speed", async () => {
+    const f = await syncFixture("fight");
+    await commitFiles(f.repo, { "cm.yaml": configMap("app", { v: "git" }) });
+    const d = await daemon(f, ["--interval", "1h"]);
+    await until("the first sync", async () => (await cmData(f, "app"))?.v === "git");
+    for (let round = 1; round <= 3; round++) {
+      await core().patchNamespacedConfigMap({ name: "app", namespace: f.namespace, fieldManager: "other-controller", body: { data: { v: `theirs-${round}` } } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+      await until(`correction ${round}`, async () => audit(f).filter((e) => e.action === "drift-corrected").length === round, 15_000);
+    }
+    // Corrected twice already: the next correction of this object waits 2 s, then 4 s...
+    const backoffs = d.lines.filter((l) => l.msg?.toString().startsWith("drift keeps coming back")).map((l) => l.delayMs);
+    expect(backoffs).toEqual([2000, 4000].slice(0, backoffs.length));
+    expect(backoffs.length).toBeGreaterThanOrEqual(1);
+    expect((await cmData(f, "app"))?.v).toBe("git");
+  });
+
   it("does not fight another field manager over a field Git leaves out (an HPA owning replicas)", async () => {
     const f = await syncFixture("hpa");
     const deploy = deployment("web").replace("  replicas: 0\n", "");
