@@ -74,7 +74,7 @@ export class AgeIdentity {
       this.type = "mlkem768x25519";
       this.recipient = bech32Encode("age1pq", MLKEM768X25519.getPublicKey(parsed.bytes));
     } else {
-      throw new AgeKeyError(`${source}: unsupported age identity type (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…)`);
+      throw new AgeKeyError(`${source}: unsupported age identity type (expected an X25519 or post-quantum identity as age-keygen writes it)`);
     }
     this.#secret = secret;
     this.source = source;
@@ -166,14 +166,14 @@ export function parseAgeIdentities(text: string, source: string): AgeIdentity[] 
     const line = lines[i]!.replace(/\r$/, "");
     if (line === "" || line.startsWith("#")) continue;
     if (line.startsWith("AGE-PLUGIN-")) {
-      throw new AgeKeyError(`${source} line ${i + 1}: age plugin identities are not supported; use an AGE-SECRET-KEY-1… identity`);
+      throw new AgeKeyError(`${source} line ${i + 1}: age plugin identities are not supported; use an identity made by age-keygen or seal keygen`);
     }
     if (!line.startsWith("AGE-SECRET-KEY-")) {
-      throw new AgeKeyError(`${source} line ${i + 1}: not an age identity (expected AGE-SECRET-KEY-1… as written by age-keygen)`);
+      throw new AgeKeyError(`${source} line ${i + 1}: not an age identity (expected a secret key line as written by age-keygen)`);
     }
     out.push(new AgeIdentity(line, `${source} line ${i + 1}`));
   }
-  if (out.length === 0) throw new AgeKeyError(`${source}: no age identity found (expected AGE-SECRET-KEY-1… lines)`);
+  if (out.length === 0) throw new AgeKeyError(`${source}: no age identity found (expected secret key lines as written by age-keygen)`);
   return out;
 }
 
