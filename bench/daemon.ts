@@ -33,13 +33,13 @@ import { watchCollection, type Watch } from "../src/kube/watch.js";
 import { repoRoot } from "../test/env/assets.js";
 import { startControlPlane } from "../test/env/control-plane.js";
 import { startGitServer, type GitServer } from "../test/env/git-server.js";
+import { APPS, appManifests, secretManifest } from "./object-mix.js";
 
 const exec = promisify(execFile);
 const quick = process.argv.includes("--quick");
 const LATENCY_SAMPLES = quick ? 5 : 20;
 const DRIFT_SAMPLES = quick ? 5 : 10;
 const IDLE_WINDOW_S = quick ? 20 : 60;
-const APPS = 200;
 const CLK_TCK = Number((await exec("getconf", ["CLK_TCK"])).stdout.trim()) || 100;
 const WEBHOOK_SECRET = "bench-webhook-secret";
 const t0 = Date.now();
@@ -57,19 +57,6 @@ function median(xs: number[]): number {
 const pct = (xs: number[], p: number) => sorted(xs)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
 
 // ---- the repository: the object mix of bench/sync.ts, plus one ConfigMap the benchmark edits ---------
-function appManifests(i: number): string {
-  return [
-    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app${i}-config\ndata:\n  mode: blue\n  replicas: "${i}"\n`,
-    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app${i}-flags\ndata:\n  feature-x: "on"\n`,
-    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app${i}\nspec:\n  replicas: 0\n  selector:\n    matchLabels: {app: app${i}}\n  template:\n    metadata:\n      labels: {app: app${i}}\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n          envFrom: [{configMapRef: {name: app${i}-config}}]\n`,
-    `apiVersion: v1\nkind: Service\nmetadata:\n  name: app${i}\nspec:\n  selector: {app: app${i}}\n  ports: [{port: 80, targetPort: 8080}]\n`,
-  ].join("---\n");
-}
-
-function secretManifest(i: number): string {
-  const values = Object.fromEntries([1, 2, 3, 4, 5].map((k) => [`key${k}`, `value-${i}-${k}-${"x".repeat(24)}`]));
-  return `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app${i}-secret\ntype: Opaque\nstringData:\n${Object.entries(values).map(([k, v]) => `  ${k}: ${v}`).join("\n")}\n`;
-}
 
 const TARGET = "bench-target";
 const targetManifest = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${TARGET}\ndata:\n  v: "${v}"\n`;

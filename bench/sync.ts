@@ -19,26 +19,13 @@ import { KubeClient, loadKubeConfig } from "../src/kube/client.js";
 import { repoRoot, testAssets } from "../test/env/assets.js";
 import { startControlPlane } from "../test/env/control-plane.js";
 import { startGitServer } from "../test/env/git-server.js";
+import { APPS, appManifests, secretManifest } from "./object-mix.js";
 
 const exec = promisify(execFile);
 const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 3;
-const APPS = 200;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-function appManifests(i: number): string {
-  return [
-    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app${i}-config\ndata:\n  mode: blue\n  replicas: "${i}"\n`,
-    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app${i}-flags\ndata:\n  feature-x: "on"\n`,
-    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app${i}\nspec:\n  replicas: 0\n  selector:\n    matchLabels: {app: app${i}}\n  template:\n    metadata:\n      labels: {app: app${i}}\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.27\n          envFrom: [{configMapRef: {name: app${i}-config}}]\n`,
-    `apiVersion: v1\nkind: Service\nmetadata:\n  name: app${i}\nspec:\n  selector: {app: app${i}}\n  ports: [{port: 80, targetPort: 8080}]\n`,
-  ].join("---\n");
-}
-
-function secretManifest(i: number): string {
-  const values = Object.fromEntries([1, 2, 3, 4, 5].map((k) => [`key${k}`, `value-${i}-${k}-${"x".repeat(24)}`]));
-  return `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app${i}-secret\ntype: Opaque\nstringData:\n${Object.entries(values).map(([k, v]) => `  ${k}: ${v}`).join("\n")}\n`;
-}
 
 /** Requests the apiserver has served, by verb, from its own metrics (dry-runs counted apart). */
 async function requestCounts(admin: KubeClient): Promise<Record<string, number>> {
