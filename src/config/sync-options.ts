@@ -12,6 +12,7 @@ import type { ReconcileOptions } from "../reconcile/sync.js";
 import { DirSource } from "../source/dir.js";
 import { GitSource } from "../source/git.js";
 import type { Source } from "../source/revision.js";
+import { UsageError } from "./usage-error.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
 
@@ -36,10 +37,7 @@ export interface SyncFlags {
   output: "text" | "json";
 }
 
-/** A problem with the flags: the message says what to pass instead. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError };
 
 function nonNegativeInt(flag: string) {
   return (v: string) => {

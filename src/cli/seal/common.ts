@@ -9,14 +9,9 @@ import { KeyringLoadError } from "../../crypto/keyring/errors.js";
 import { SealedSecretError } from "../../crypto/sealed/index.js";
 import { SopsError, UnsupportedFormatError } from "../../crypto/sops/index.js";
 import { SopsConfigError } from "../../config/sops-config.js";
+import { UsageError } from "../../config/usage-error.js";
 
-/** A mistake the user can fix (bad flags, missing file); printed without a stack. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+export { UsageError };
 
 /** The process streams and environment a command runs with (a seam for tests that run in-process). */
 export interface Io {

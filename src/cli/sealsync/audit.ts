@@ -30,11 +30,9 @@ import {
   type ExportFormat,
   type SkippedLine,
 } from "../../audit/index.js";
+import { UsageError } from "../../config/usage-error.js";
 
-/** Something the user can fix; the message says how. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError };
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
