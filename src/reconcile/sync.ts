@@ -51,6 +51,7 @@ export interface PlannedObject {
   subject: string;
   kind: string;
   name: string;
+  /** Field changes of a "configure", computed for plans (dryRun) only. */
   diff: FieldChange[];
   decryption?: DesiredObject["decryption"];
 }
@@ -140,7 +141,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
       const { object: dry } = await applyObject(client, d.resource, d.object, { dryRun: true, force: opts.forceConflicts });
       const same = current !== undefined && isDeepStrictEqual(comparable(dry), comparable(current));
       const action = same ? "unchanged" : current ? "configure" : "create";
-      return { action, subject, kind: d.object.kind, name: d.object.metadata.name, diff: same ? [] : diffObjects(current, dry, { hideAllValues: d.decryption !== undefined }), decryption: d.decryption, d };
+      return { action, subject, kind: d.object.kind, name: d.object.metadata.name, diff: same || !opts.dryRun || !current ? [] : diffObjects(current, dry, { hideAllValues: d.decryption !== undefined }), decryption: d.decryption, d };
     } catch (err) {
       failures.push(`${d.ref.file} (document ${d.ref.index}): ${redactSecrets((err as Error).message, secretValuesOf(d.object, d.decryption !== undefined))}`);
       return { action: "unchanged", subject, kind: d.object.kind, name: d.object.metadata.name, diff: [], d };
