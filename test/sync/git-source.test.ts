@@ -45,6 +45,18 @@ describe("GitSource", () => {
     expect(after.slice(before)).toEqual([`GET /${repo.name}.git/info/refs`, `POST /${repo.name}.git/git-upload-pack`]);
   });
 
+  it("re-reads the password file before every fetch, so a rotated token works without a restart, and never prints it", async () => {
+    const repo = createRepo("rotate");
+    await commitFiles(repo, { "a.yaml": "kind: A\n" });
+    const { src, dataDir } = source(repo);
+    writeFileSync(path.join(dataDir, "pw"), "expired-token-value\n");
+    const err = await src.fetch().then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/authentication failed: check --git-username and the token in --git-password-file/);
+    expect(err?.message).not.toContain("expired-token-value");
+    writeFileSync(path.join(dataDir, "pw"), `${repo.password}\n`);
+    expect(Buffer.from((await src.fetch()).files.get("a.yaml") ?? []).toString()).toBe("kind: A\n");
+  });
+
   it("keeps its object store bounded: many commits later it holds only a few packs", async () => {
     const repo = createRepo("packs");
     const { src, dataDir } = source(repo);
