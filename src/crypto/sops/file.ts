@@ -72,15 +72,7 @@ export async function encryptSopsFile(bytes: Uint8Array, opts: EncryptFileOption
   if (opts.format === "dotenv" && docs[0]!.entries().some((e) => e.key.startsWith("sops_"))) {
     throw new SopsEncryptError(loc, "dotenv keys starting with sops_ are reserved for the SOPS metadata; rename them");
   }
-  const selectors = hasSelector(opts.selectors) ? opts.selectors : defaultSelectors(docs, opts.format);
-  const enc = await encryptTrees(docs, {
-    keyGroups: opts.keyGroups ?? [opts.recipients ?? []],
-    shamirThreshold: opts.shamirThreshold,
-    selectors,
-    macOnlyEncrypted: opts.macOnlyEncrypted,
-    now: opts.now,
-  }, loc);
-  return emitEncrypted(enc, opts.format);
+  return encryptSopsTrees(docs, opts);
 }
 
 /** Whether the bytes are an encrypted SOPS file of that format (has the metadata). */
