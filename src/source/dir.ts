@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
-import { checkSize, DEFAULT_MAX_FILE_BYTES, isManifestPath, isSkippedDir, normaliseSubPath } from "./file-rules.js";
+import { SizeGuard, DEFAULT_MAX_FILE_BYTES, isManifestPath, isSkippedDir, normaliseSubPath } from "./file-rules.js";
 import { SourceError, type Revision, type Source } from "./revision.js";
 
 export interface DirSourceOptions {
@@ -31,7 +31,7 @@ export class DirSource implements Source {
       if (err instanceof SourceError) throw err;
       throw new SourceError(`--dir ${this.opts.dir}${this.opts.path ? ` --path ${this.opts.path}` : ""}: not a readable directory`);
     }
-    const limit = this.opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const sizes = new SizeGuard(this.opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
     const files = new Map<string, Uint8Array>();
     const warnings: string[] = [];
     const walk = (rel: string) => {
@@ -45,12 +45,12 @@ export class DirSource implements Source {
           if (!isSkippedDir(childRel)) walk(childRel);
         } else if (entry.isFile() && isManifestPath(childRel)) {
           const full = path.join(root, childRel);
-          checkSize(childRel, lstatSync(full).size, limit);
-          files.set(childRel, readFileSync(full));
+          if (sizes.accept(childRel, lstatSync(full).size)) files.set(childRel, readFileSync(full));
         }
       }
     };
     walk("");
+    sizes.check();
     // A directory has no commit: the revision is a digest of the manifest paths and contents.
     const digest = createHash("sha256");
     for (const [p, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {

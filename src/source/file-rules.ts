@@ -16,13 +16,27 @@ export function isSkippedDir(relPath: string): boolean {
 }
 
 /**
- * A manifest larger than the limit fails the whole revision instead of being skipped: skipping it
- * would make its objects look deleted from Git, and prune them.
+ * Manifests larger than the limit fail the whole revision instead of being skipped: skipping one would
+ * make its objects look deleted from Git, and prune them. Collect them while reading, then call
+ * `check()`: it names every oversized file, in path order, whatever order they were read in.
  */
-export function checkSize(relPath: string, size: number, limit: number): void {
-  if (size > limit) {
-    throw new SourceError(`${relPath}: file is ${size} bytes, over the ${limit}-byte limit ` +
-      "(raise --max-file-size if it is really a manifest)");
+export class SizeGuard {
+  readonly #over: { path: string; size: number }[] = [];
+
+  constructor(readonly limit: number) {}
+
+  /** False (and remembered) when the file is over the limit: do not keep its bytes. */
+  accept(relPath: string, size: number): boolean {
+    if (size <= this.limit) return true;
+    this.#over.push({ path: relPath, size });
+    return false;
+  }
+
+  check(): void {
+    if (this.#over.length === 0) return;
+    const files = [...this.#over].sort((a, b) => (a.path < b.path ? -1 : 1))
+      .map((f) => `${f.path}: file is ${f.size} bytes, over the ${this.limit}-byte limit`);
+    throw new SourceError(`${files.join("; ")} (raise --max-file-size if it is really a manifest)`);
   }
 }
 

@@ -8,7 +8,7 @@ import http from "isomorphic-git/http/node";
 import fs from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { checkSize, DEFAULT_MAX_FILE_BYTES, isManifestPath, isSkippedDir, normaliseSubPath } from "./file-rules.js";
+import { SizeGuard, DEFAULT_MAX_FILE_BYTES, isManifestPath, isSkippedDir, normaliseSubPath } from "./file-rules.js";
 import { readGitCredentials, redactCredentials, type GitCredentialOptions } from "./credentials.js";
 import { SourceError, type Revision, type Source } from "./revision.js";
 
@@ -127,7 +127,7 @@ export class GitSource implements Source {
     }
     const files = new Map<string, Uint8Array>();
     const warnings: string[] = [];
-    const limit = this.opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    const sizes = new SizeGuard(this.opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
     const prefix = this.subPath ? `${this.subPath}/` : "";
     let sawPath = this.subPath === "";
     // walk() reads each tree once; readBlob by path in a loop re-resolves trees and is ~20x slower.
@@ -153,12 +153,12 @@ export class GitSource implements Source {
         if (type !== "blob" || !isManifestPath(rel)) return null;
         const content = await entry.content();
         if (!content) return null;
-        checkSize(rel, content.length, limit);
-        files.set(rel, content);
+        if (sizes.accept(rel, content.length)) files.set(rel, content);
         return null;
       },
     });
     if (!sawPath) throw new SourceError(`${this.description}: --path ${this.subPath} does not exist at ${sha.slice(0, 12)}`);
+    sizes.check();
     return {
       sha,
       ref,

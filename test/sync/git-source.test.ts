@@ -57,6 +57,13 @@ describe("GitSource", () => {
     expect(Buffer.from((await src.fetch()).files.get("a.yaml") ?? []).toString()).toBe("kind: A\n");
   });
 
+  it("refuses a revision with oversized manifests, naming every one in path order (skipping them would prune their objects)", async () => {
+    const repo = createRepo("big");
+    await commitFiles(repo, { "z.yaml": `a: "${"x".repeat(300)}"\n`, "a.yaml": `a: "${"y".repeat(200)}"\n`, "ok.yaml": "a: 1\n" });
+    await expect(source(repo, { maxFileBytes: 100 }).src.fetch()).rejects.toThrow(
+      "a.yaml: file is 206 bytes, over the 100-byte limit; z.yaml: file is 306 bytes, over the 100-byte limit (raise --max-file-size if it is really a manifest)");
+  });
+
   it("keeps its object store bounded: many commits later it holds only a few packs", async () => {
     const repo = createRepo("packs");
     const { src, dataDir } = source(repo);
