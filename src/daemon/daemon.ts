@@ -7,17 +7,16 @@
  * the one already applied, woken only by the timer, is skipped unless a hard resync is due: the
  * watches are what notice drift between commits.
  */
-import { ApplySetConflictError, DEFAULT_PARENT_NAME, applySetId, type ApplySetParent } from "../kube/applyset.js";
+import { ApplySetConflictError, DEFAULT_PARENT_NAME, applySetId } from "../kube/applyset.js";
 import { AuditLog, defaultAuditLogPath, readHmacKeyFile, type SyncTrigger } from "../audit/index.js";
 import { buildSyncContext, type SyncContext, type SyncFlags } from "../config/sync-options.js";
-import type { KubeObject } from "../kube/client.js";
 import type { ResourceInfo } from "../kube/discovery.js";
 import { EventRecorder } from "../kube/events.js";
 import { LeaderElector } from "../kube/lease.js";
 import { createLogger, type Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics.js";
 import { RevisionRejectedError } from "../manifests/errors.js";
-import { ReconcileLoop, type PassOutcome } from "../reconcile/loop.js";
+import { ReconcileLoop, STALLED_AFTER, type PassOutcome } from "../reconcile/loop.js";
 import { ReconcileRefusedError, reconcile, type ReconcileResult } from "../reconcile/sync.js";
 import { countActions } from "../reconcile/changeset.js";
 import { startServer, type RunningServer } from "../server/index.js";
@@ -339,7 +338,8 @@ export class Daemon {
         lastAttemptedRevision: attempted ?? this.loop.status.lastAttemptedRevision,
         lastAppliedRevision: error ? this.loop.status.lastAppliedRevision : attempted ?? this.loop.status.lastAppliedRevision,
         lastError: error,
-        phase: error ? (this.loop.status.consecutiveFailures + 1 >= 5 ? "Stalled" : "Reconciling") : "Ready",
+        // The loop counts this failure only after the pass returns, hence + 1.
+        phase: error ? (this.loop.status.consecutiveFailures + 1 >= STALLED_AFTER ? "Stalled" : "Reconciling") : "Ready",
         managedObjects: objects,
         time: new Date().toISOString(),
       });
@@ -373,4 +373,3 @@ export class Daemon {
   }
 }
 
-export type { ApplySetParent, KubeObject };

@@ -48,7 +48,9 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
   for (const decryptor of opts.decryptors) {
     const byFile = new Map<string, typeof documents>();
     for (const doc of documents) {
-      if (decryptor.matches(doc.body)) byFile.set(doc.ref.file, [...(byFile.get(doc.ref.file) ?? []), doc]);
+      if (!decryptor.matches(doc.body)) continue;
+      if (!byFile.has(doc.ref.file)) byFile.set(doc.ref.file, []);
+      byFile.get(doc.ref.file)?.push(doc);
     }
     for (const group of byFile.values()) {
       try {

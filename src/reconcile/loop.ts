@@ -15,6 +15,9 @@ export interface PassOutcome {
   error?: Error;
 }
 
+/** Failures in a row after which the phase is Stalled (still retrying). */
+export const STALLED_AFTER = 5;
+
 export type Phase = "Reconciling" | "Ready" | "Stalled";
 
 export interface LoopStatus {
@@ -32,8 +35,6 @@ export interface LoopOptions {
   jitter?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Failures in a row after which the phase is Stalled (still retrying; default 5). */
-  stalledAfter?: number;
   /** One pass; `triggers` says why it runs. Must not throw (return ok: false). */
   pass(triggers: Set<SyncTrigger>): Promise<PassOutcome>;
 }
@@ -100,7 +101,7 @@ export class ReconcileLoop {
     } else {
       this.status.consecutiveFailures++;
       this.status.lastError = outcome.error?.message;
-      this.status.phase = this.status.consecutiveFailures >= (this.opts.stalledAfter ?? 5) ? "Stalled" : "Reconciling";
+      this.status.phase = this.status.consecutiveFailures >= STALLED_AFTER ? "Stalled" : "Reconciling";
     }
   }
 

@@ -169,7 +169,11 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
       uid: obj?.metadata.uid, resourceVersion: obj?.metadata.resourceVersion, reason,
     });
   const stages = new Map<number, typeof planned>();
-  for (const p of planned) stages.set(stageOf(p.kind), [...(stages.get(stageOf(p.kind)) ?? []), p]);
+  for (const p of planned) {
+    const stage = stageOf(p.kind);
+    if (!stages.has(stage)) stages.set(stage, []);
+    stages.get(stage)?.push(p);
+  }
   for (const stage of [...stages.keys()].sort((a, b) => a - b)) {
     await mapLimit(stages.get(stage) ?? [], concurrency, async (p) => {
       if (p.action === "unchanged") {
