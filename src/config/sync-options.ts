@@ -35,6 +35,11 @@ export interface SyncFlags {
   applysetName: string;
   maxFileSize: number;
   output: "text" | "json";
+  keySecret?: string[];
+  serviceAccount?: string;
+  allowForeignSubjects?: boolean;
+  /** `run` only: the Lease a revision may not define. */
+  leaseName?: string;
 }
 
 export { UsageError };
@@ -69,6 +74,9 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--force-prune", "ignore the --max-prune circuit breaker", "FORCE_PRUNE"))
     .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
     .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(nonNegativeInt("--max-file-size")))
+    .addOption(opt("--key-secret <name>", "a Secret holding keys, which a revision may never create, change, mount or read (repeatable; default sealsync-keys)", "KEY_SECRET").argParser(collect))
+    .addOption(opt("--service-account <name>", "sealsync's own ServiceAccount, which no workload from Git may use (default: asked of the API server)", "SERVICE_ACCOUNT"))
+    .addOption(opt("--allow-foreign-subjects", "let RoleBindings from Git grant rights to subjects outside the namespace", "ALLOW_FOREIGN_SUBJECTS"))
     .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"));
 }
 
@@ -119,6 +127,8 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       client, discovery: new Discovery(client), namespace,
       decryptors: decryptorsFor(keyring, namespace),
       applySetName: flags.applysetName,
+      keySecrets: flags.keySecret?.length ? flags.keySecret : undefined,
+      serviceAccount: flags.serviceAccount, allowForeignSubjects: flags.allowForeignSubjects, leaseName: flags.leaseName,
       prune: flags.prune, allowEmpty: flags.allowEmpty, maxPrune: flags.maxPrune, forcePrune: flags.forcePrune,
     },
     async close() {

@@ -9,6 +9,7 @@ import { findEncryptedResidue, type DocumentDecryptor, type EncryptionFormat } f
 import { ManifestError, RevisionRejectedError, type DocumentRef } from "./errors.js";
 import { applyOrder } from "./order.js";
 import { parseFiles } from "./parse.js";
+import { checkProtected, type ProtectedObjects } from "./protect.js";
 
 export interface DesiredObject {
   ref: DocumentRef;
@@ -26,8 +27,8 @@ export interface DesiredSetOptions {
   namespace: string;
   discovery: Discovery;
   decryptors: DocumentDecryptor[];
-  /** Objects the tool owns itself (the ApplySet parent), which a revision may not define. */
-  reserved?: { kind: string; name: string }[];
+  /** What sealsync stands on (keys, parent, Lease, ServiceAccount), which a revision may not touch. */
+  protect: ProtectedObjects;
 }
 
 export function objectKey(apiVersion: string, kind: string, name: string): string {
@@ -104,8 +105,9 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
         `"${opts.namespace}": ${fix}`);
       continue;
     }
-    if (opts.reserved?.some((r) => r.kind === kind && r.name === name)) {
-      fail("reserved", `${kind}/${name} is sealsync's own inventory object (the ApplySet parent); rename yours`);
+    const violations = checkProtected(body, apiVersion, kind, name, opts.namespace, opts.protect);
+    if (violations.length > 0) {
+      for (const v of violations) fail(v.rule, v.reason);
       continue;
     }
     let resource: ResourceInfo;
