@@ -37,6 +37,8 @@ export interface Metrics {
   /** One Git fetch ended (ok = false counts an error too). */
   gitFetched(seconds: number, ok: boolean): void;
   leader(isLeader: boolean): void;
+  /** Whether the last pass failed, so what is in force may not be Git's newest (readiness never says so). */
+  stale(isStale: boolean): void;
 }
 
 export interface MetricsOptions {
@@ -93,12 +95,16 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   });
   const fetchErrors = new Counter({ name: `${p}git_fetch_errors_total`, help: "Failed Git fetches.", registers: [registry] });
   const leader = new Gauge({ name: `${p}leader`, help: "1 while this replica holds the leader lease.", registers: [registry] });
+  const stale = new Gauge({
+    name: `${p}stale`, help: "1 while the last pass failed: the last good revision stays in force, Git's newest is not applied.", registers: [registry],
+  });
 
   // Zero-valued series exist from the start, so rate() and absent() behave before the first event.
   for (const result of ["success", "failure"] satisfies ReconcileResult[]) reconciles.inc({ result }, 0);
   for (const format of ["sops", "sealed"] satisfies DecryptFormat[]) decrypt.inc({ format }, 0);
   fetchErrors.inc(0);
   leader.set(0);
+  stale.set(0);
 
   const seconds = (s: number) => (Number.isFinite(s) && s >= 0 ? s : 0);
   return {
@@ -128,6 +134,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     leader(isLeader) {
       leader.set(isLeader ? 1 : 0);
+    },
+    stale(isStale) {
+      stale.set(isStale ? 1 : 0);
     },
   };
 }

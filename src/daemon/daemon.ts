@@ -103,12 +103,13 @@ export class Daemon {
     });
 
     const keyring = this.#ctx.keyring;
+    for (const p of keyring?.problems() ?? []) this.log.warn({ source: p.source }, `${p.message}; skipped, the other keys are in use`);
     keyring?.on("reload", (change) => {
       this.log.info({ added: change.added.map((k) => k.id), removed: change.removed.map((k) => k.id) }, "keys reloaded");
       void this.#record({ action: "key-reload", keys: change.keys.length, keyIds: change.keys.map((k) => k.id).join(",") });
       this.loop.trigger("keys");
     });
-    keyring?.on("reloadError", (err) => this.log.error({ err: err.message }, "key reload failed; previous keys stay in force"));
+    keyring?.on("reloadError", (err) => this.log.error({ err: err.message }, "key reload: skipped what is not a usable key; keys from a source that turned bad stay in force"));
 
     this.server = await startServer({
       listen: f.listen,
@@ -163,11 +164,12 @@ export class Daemon {
     this.log.warn({ holder: identity() }, "lost the lease: standing by");
   }
 
-  #readiness(): { ready: true } | { ready: false; reason: string } {
-    if (this.#elector && !this.#acting) return { ready: true }; // a standby is healthy; it must not hold its pod back
-    if (!this.loop.status.lastAppliedRevision) {
-      return { ready: false, reason: this.loop.status.lastError ? `no revision applied yet: ${this.loop.status.lastError}` : "first sync in progress" };
-    }
+  /**
+   * Always ready once serving: the probe sits in the app's pod, so gating it on Git (a bad commit, an
+   * outage) would take the app out of its Service while the last good state is still live. Staleness is
+   * reported by the status annotation, the sealsync_stale metric and Warning Events instead.
+   */
+  #readiness(): { ready: true } {
     return { ready: true };
   }
 
@@ -304,6 +306,7 @@ export class Daemon {
     this.metrics.reconciled(result.failed ? "failure" : "success", seconds);
     this.metrics.managedObjects(result.desired.length);
     if (!result.failed) this.metrics.appliedRevision(revision.sha);
+    this.metrics.stale(result.failed);
     const changed = n.created + n.configured + n.pruned + n.failed > 0;
     if (changed) {
       await this.#events.synced(revision.sha, result.changes);
@@ -325,6 +328,7 @@ export class Daemon {
   async #failed(reason: string, err: Error, revision: Revision | undefined, started: number): Promise<PassOutcome> {
     const durationMs = Date.now() - started;
     this.metrics.reconciled("failure", durationMs / 1000);
+    this.metrics.stale(true);
     await this.#record({ action: "sync-failed", reason, revision: revision?.sha, message: err.message.slice(0, 4000), durationMs });
     this.log.error({ reason, revision: revision?.sha, err: err.message }, "sync failed; the last good revision stays in force");
     await this.#events.failed(revision?.sha, `${reason}: ${err.message}`);

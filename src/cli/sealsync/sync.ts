@@ -36,6 +36,7 @@ function printPlan(result: ReconcileResult): void {
 
 async function runOnce(flags: SyncFlags, dryRun: boolean): Promise<void> {
   const ctx = await buildSyncContext(flags);
+  for (const p of ctx.keyring?.problems() ?? []) console.error(`warning: ${p.message}; skipped, the other keys are in use`);
   try {
     const revision = await ctx.source.fetch();
     for (const w of revision.warnings) console.error(`warning: ${w}`);
