@@ -107,7 +107,7 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
     }
     const violations = checkProtected(body, apiVersion, kind, name, opts.namespace, opts.protect);
     if (violations.length > 0) {
-      for (const v of violations) fail(v.rule, v.reason);
+      for (const v of violations) fail(v.rule, `${v.reason} (rule ${v.rule})`);
       continue;
     }
     let resource: ResourceInfo;

@@ -155,24 +155,24 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
   const refusals: string[] = [];
   await mapLimit(desired, concurrency, async (d) => {
     let existing = live.get(d.key)?.object;
+    const member = existing !== undefined;
     if (!existing) {
       const res = await client.request<KubeObject>("GET", Discovery.path(d.resource, namespace, d.object.metadata.name), { allow: [404] });
       if (res.status === 404) return;
       existing = { ...res.body, apiVersion: d.resource.apiVersion, kind: d.resource.kind };
-      if (ours(d.key, existing)) live.set(d.key, { info: d.resource, object: existing });
-      else if (existing.metadata.annotations?.[ADOPT_ANNOTATION] === "true") {
-        live.set(d.key, { info: d.resource, object: existing });
-        warnings.push(`${d.object.kind}/${d.object.metadata.name} exists and is annotated ${ADOPT_ANNOTATION}: "true"; sealsync takes it over`);
-      } else {
-        refusals.push(`${describeRef(d.ref)}: ${d.object.kind}/${d.object.metadata.name} already exists and sealsync did not create it; ` +
-          `refusing to take it over (rule adopt). Rename yours, or have its owner annotate the live object ${ADOPT_ANNOTATION}="true"`);
-        return;
-      }
     }
     const keyLabel = d.resource.group === "" && d.resource.kind === "Secret" ? KEY_LABELS.find((l) => existing.metadata.labels?.[l] !== undefined) : undefined;
     if (keyLabel) {
       refusals.push(`${describeRef(d.ref)}: the live Secret/${d.object.metadata.name} is labelled ${keyLabel}, one of sealsync's key Secrets; ` +
         "a revision may never change it (rule reserved)");
+    } else if (member || ours(d.key, existing)) {
+      live.set(d.key, { info: d.resource, object: existing });
+    } else if (existing.metadata.annotations?.[ADOPT_ANNOTATION] === "true") {
+      live.set(d.key, { info: d.resource, object: existing });
+      warnings.push(`${d.object.kind}/${d.object.metadata.name} exists and is annotated ${ADOPT_ANNOTATION}: "true"; sealsync takes it over`);
+    } else {
+      refusals.push(`${describeRef(d.ref)}: ${d.object.kind}/${d.object.metadata.name} already exists and sealsync did not create it; ` +
+        `refusing to take it over (rule adopt). Rename yours, or have its owner annotate the live object ${ADOPT_ANNOTATION}="true"`);
     }
   });
   if (refusals.length > 0) throw new ReconcileRefusedError(revision.sha, refusals.sort());
