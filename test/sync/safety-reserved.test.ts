@@ -5,6 +5,9 @@
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { commitFiles } from "../env/git.js";
+import { Keyring } from "../../src/crypto/keyring.js";
+import { generateSealingKeyPair, loadRsaKey, sealSecret } from "../../src/crypto/sealed/index.js";
+import { decryptorsFor } from "../../src/reconcile/decryptors.js";
 import { RevisionRejectedError } from "../../src/manifests/errors.js";
 import { startDaemon, type RunningDaemon } from "../daemon/helpers.js";
 import { testAssets } from "../env/assets.js";
@@ -78,6 +81,20 @@ describe("finding 2: a revision can never create, change or label sealsync's own
       "g.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: team-keys\n" });
     expect(await rejection(f.sync({ keySecrets: ["team-keys"] }))).toEqual([
       expect.stringMatching(/^g\.yaml \(document 0, Secret\/team-keys\): Secret\/team-keys is one of sealsync's key Secrets/)]);
+  });
+
+  it("refuses a SealedSecret whose template would unseal into a key-labelled Secret", async () => {
+    const f = await syncFixture("sealedkey");
+    const pair = await generateSealingKeyPair({ bits: 2048 });
+    const keyring = Keyring.fromKeys([loadRsaKey(pair.keyPem, "test", pair.certPem)]);
+    const sealed = sealSecret({
+      apiVersion: "v1", kind: "Secret", data: { "keys.txt": b64("AGE-SECRET-KEY-1SMUGGLED") },
+      metadata: { name: "smuggled", namespace: f.namespace, labels: { "sealedsecrets.bitnami.com/sealed-secrets-key": "active" } },
+    }, pair.certPem);
+    await commitFiles(f.repo, { "sealed.json": JSON.stringify(sealed) });
+    expect(await rejection(f.sync({ decryptors: decryptorsFor(keyring, f.namespace) }))).toEqual([
+      expect.stringMatching(/^sealed\.json \(document 0, Secret\/smuggled\): label sealedsecrets\.bitnami\.com\/sealed-secrets-key marks sealsync's key Secrets/)]);
+    expect(await getObject(`/api/v1/namespaces/${f.namespace}/secrets/smuggled`)).toBeUndefined();
   });
 
   it("with --keys-from-secrets, a Git Secret carrying the key label never becomes a key: /v1/recipients keeps serving the cluster's", async () => {
