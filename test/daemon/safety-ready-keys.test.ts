@@ -72,7 +72,7 @@ describe("finding 10: one junk key does not stop start-up", () => {
     await create("good-key", { "keys.txt": b64(good) });
     const d = await startDaemon(f, ["--interval", "500ms", "--no-leader-election", "--keys-from-secrets"]);
     running.push(d);
-    const warned = await d.waitForLog((l) => l.level === 40 && String(l.msg).includes("junk-key"), 10_000, "the skipped key");
+    const warned = await d.waitForLog((l) => l.level === "warn" && String(l.msg).includes("junk-key"), 10_000, "the skipped key");
     expect(String(warned.msg)).toMatch(new RegExp(`^key source secret ${f.namespace}/junk-key/tls\\.key: .+; skipped, the other keys are in use$`));
     await d.waitForLog((l) => l.msg === "synced", 30_000, "the sync");
     const db = await getObject(`/api/v1/namespaces/${f.namespace}/secrets/db`);
