@@ -18,7 +18,7 @@ export function ownServiceAccount(client: KubeClient): Promise<ServiceAccountRef
   let answer = asked.get(client);
   if (!answer) {
     answer = client.request<{ status?: { userInfo?: { username?: string } } }>("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }, review: true,
     }).then((res) => parseServiceAccount(res.body.status?.userInfo?.username ?? ""), (err: unknown) => {
       // Not allowed or not served: the server cannot say (pass --service-account). Anything else is transient: ask again next time.
       if (err instanceof KubeApiError && [403, 404].includes(err.status)) return undefined;
