@@ -18,7 +18,7 @@ import { createMetrics, type Metrics } from "../metrics.js";
 import { RevisionRejectedError } from "../manifests/errors.js";
 import { ReconcileLoop, STALLED_AFTER, type PassOutcome } from "../reconcile/loop.js";
 import { ReconcileRefusedError, reconcile, type ReconcileResult } from "../reconcile/sync.js";
-import { countActions } from "../reconcile/changeset.js";
+import { countActions } from "../kube/changeset.js";
 import { startServer, type RunningServer } from "../server/index.js";
 import { subject, type Revision } from "../source/revision.js";
 import { VERSION } from "../version.js";

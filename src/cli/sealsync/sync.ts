@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import { RevisionRejectedError } from "../../manifests/errors.js";
-import { countActions, formatChange } from "../../reconcile/changeset.js";
+import { countActions, formatChange } from "../../kube/changeset.js";
 import { formatFieldChange } from "../../reconcile/diff.js";
 import { ReconcileRefusedError, reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
 import { subject, type Revision } from "../../source/revision.js";

@@ -1,4 +1,7 @@
-/** The closed vocabulary of outcomes: every log line, event, audit entry and exit code derives from it. */
+/**
+ * The closed vocabulary of apply outcomes, beside the apply layer that produces them (as Flux keeps
+ * ssa/changeset.go beside its apply manager): every log line, event, audit entry and exit code derives from it.
+ */
 export type Action = "created" | "configured" | "unchanged" | "pruned" | "failed" | "skipped";
 
 export interface Change {
