@@ -9,13 +9,14 @@
  */
 import { ApplySetConflictError, DEFAULT_PARENT_NAME, applySetId } from "../kube/applyset.js";
 import { AuditLog, defaultAuditLogPath, readHmacKeyFile, type SyncTrigger } from "../audit/index.js";
-import { buildSyncContext, type SyncContext, type SyncFlags } from "../config/sync-options.js";
+import type { SyncFlags } from "../config/sync-options.js";
 import type { ResourceInfo } from "../kube/discovery.js";
 import { EventRecorder } from "../kube/events.js";
 import { LeaderElector } from "../kube/lease.js";
 import { createLogger, type Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics.js";
 import { RevisionRejectedError } from "../manifests/errors.js";
+import type { SyncContext } from "../reconcile/context.js";
 import { ReconcileLoop, STALLED_AFTER, type PassOutcome } from "../reconcile/loop.js";
 import { ReconcileRefusedError, reconcile, type ReconcileResult } from "../reconcile/sync.js";
 import { countActions } from "../kube/changeset.js";
@@ -56,7 +57,7 @@ export class Daemon {
   readonly metrics: Metrics = createMetrics();
   readonly log: Logger;
   server?: RunningServer;
-  #ctx!: SyncContext;
+  #ctx: SyncContext;
   #audit!: AuditLog;
   #elector?: LeaderElector;
   #drift!: DriftWatcher;
@@ -70,20 +71,21 @@ export class Daemon {
   #acting = false;
   #stopping?: Promise<void>;
 
-  private constructor(private readonly flags: RunFlags) {
+  private constructor(private readonly flags: RunFlags, ctx: SyncContext) {
+    this.#ctx = ctx;
     this.log = createLogger({ level: flags.logLevel, base: { component: "sealsync" } });
     this.loop = new ReconcileLoop({ intervalMs: flags.interval, pass: (t) => this.#pass(t) });
   }
 
-  static async start(flags: RunFlags): Promise<Daemon> {
-    const d = new Daemon(flags);
+  /** Starts on a context built by the command (src/cli/sealsync/context.ts); stop() closes it. */
+  static async start(flags: RunFlags, ctx: SyncContext): Promise<Daemon> {
+    const d = new Daemon(flags, ctx);
     await d.#init();
     return d;
   }
 
   async #init(): Promise<void> {
     const f = this.flags;
-    this.#ctx = await buildSyncContext(f, { watchKeys: true });
     const { namespace, client } = this.#ctx;
     this.#audit = await AuditLog.open({
       file: f.auditLog ?? defaultAuditLogPath(f.dataDir),
