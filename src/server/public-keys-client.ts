@@ -3,9 +3,9 @@
  * one per line) and `GET <base>/v1/cert.pem` (the certificate to seal with). Only public keys travel, and
  * each answer is checked to be one before it is used. Credentials in a URL are never echoed.
  */
-import { parseAgeRecipient, AgeRecipientError } from "../../crypto/age.js";
-import { CERT_PATH, RECIPIENTS_PATH } from "../../server/public-keys.js";
-import { UsageError } from "./common.js";
+import { UsageError } from "../config/usage-error.js";
+import { parseAgeRecipient, AgeRecipientError } from "../crypto/age.js";
+import { CERT_PATH, RECIPIENTS_PATH } from "./public-keys.js";
 
 const TIMEOUT_MS = 15_000;
 // Public keys are a few KiB; anything much larger is not what we asked for.

@@ -5,8 +5,8 @@
  */
 import path from "node:path";
 import { parseAllDocuments, stringify, type Document } from "yaml";
-import type { SopsFormat } from "../../crypto/sops/index.js";
-import { UsageError } from "./common.js";
+import { UsageError } from "../config/usage-error.js";
+import type { SopsFormat } from "../crypto/sops/index.js";
 
 export type ManifestSyntax = "yaml" | "json";
 

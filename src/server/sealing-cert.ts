@@ -3,9 +3,10 @@
  * sidecar's /v1/cert.pem), else SEALED_SECRETS_CERT (the variable kubeseal reads for its --cert). An
  * expired certificate is refused here, before anything is sealed.
  */
-import { assertCertificateUsable, type SealingCertificate } from "../../crypto/sealed/index.js";
-import { readInput, UsageError, type Io } from "./common.js";
-import { certUrl, fetchCertificatePem, showUrl } from "./remote.js";
+import { UsageError } from "../config/usage-error.js";
+import { assertCertificateUsable, type SealingCertificate } from "../crypto/sealed/index.js";
+import { readInput, type Io } from "../util/io.js";
+import { certUrl, fetchCertificatePem, showUrl } from "./public-keys-client.js";
 
 export const CERT_ENV = "SEALED_SECRETS_CERT";
 

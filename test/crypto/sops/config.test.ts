@@ -3,8 +3,8 @@ import { describe, expect, it } from "@jest/globals";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { findSopsConfig, loadSopsConfig, matchCreationRule, parseSopsConfig, SopsConfigError } from "../../src/config/sops-config.js";
-import { repoRoot } from "../env/assets.js";
+import { findSopsConfig, loadSopsConfig, matchCreationRule, parseSopsConfig, SopsConfigError } from "../../../src/crypto/sops/config.js";
+import { repoRoot } from "../../env/assets.js";
 
 const R1 = "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw";
 const R2 = "age1tmaae3ld5vpevmsh5yacsauzx8jetg300mpvc4ugp5zr5l6ssq9sla97ep";

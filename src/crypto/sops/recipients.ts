@@ -4,10 +4,11 @@
  * the rule's selector.
  */
 import path from "node:path";
-import { parseAgeRecipient } from "../../crypto/age.js";
-import type { Selectors } from "../../crypto/sops/index.js";
-import { findSopsConfig, loadSopsConfig, matchCreationRule } from "../../config/sops-config.js";
-import { UsageError, type Io } from "./common.js";
+import { findSopsConfig, loadSopsConfig, matchCreationRule } from "./config.js";
+import { UsageError } from "../../config/usage-error.js";
+import type { Io } from "../../util/io.js";
+import { parseAgeRecipient } from "../age.js";
+import type { Selectors } from "./metadata.js";
 
 export interface SelectorFlags {
   encryptedRegex?: string;

@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { parseAgeRecipient, AgeRecipientError } from "../crypto/age.js";
-import { compileGoRegex, SelectorError } from "../crypto/sops/selectors.js";
-import { SELECTOR_FIELDS, type Selectors } from "../crypto/sops/metadata.js";
+import { parseAgeRecipient, AgeRecipientError } from "../age.js";
+import { compileGoRegex, SelectorError } from "./selectors.js";
+import { SELECTOR_FIELDS, type Selectors } from "./metadata.js";
 
 export class SopsConfigError extends Error {
   constructor(message: string) {

@@ -8,11 +8,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { AgeKeyError, parseAgeIdentities, parseAgeKeyText, type AgeIdentity } from "../../crypto/age.js";
+import { AgeKeyError, parseAgeIdentities, parseAgeKeyText, type AgeIdentity } from "../age.js";
 import { parseAllDocuments } from "yaml";
-import { keysFromNamedTexts, type KeyringKey } from "../../crypto/keyring/entries.js";
-import { newestFirst, parseRsaPrivateKeys, type RsaKey } from "../../crypto/sealed/index.js";
-import { UsageError, type Io } from "./common.js";
+import { keysFromNamedTexts, type KeyringKey } from "./entries.js";
+import { UsageError } from "../../config/usage-error.js";
+import type { Io } from "../../util/io.js";
+import { newestFirst, parseRsaPrivateKeys, type RsaKey } from "../sealed/index.js";
 
 /** The sops default: `<config dir>/sops/age/keys.txt` (XDG_CONFIG_HOME honoured everywhere). */
 export function defaultKeyFile(env: NodeJS.ProcessEnv): string {
