@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { findSopsConfig, loadSopsConfig, matchCreationRule, parseSopsConfig, SopsConfigError } from "../../../src/crypto/sops/config.js";
-import { repoRoot } from "../../env/assets.js";
+import { sopsVectorsDir as vectors } from "../../env/fixtures.js";
 
 const R1 = "age1yt3tfqlfrwdwx0z0ynwplcr6qxcxfaqycuprpmy89nr83ltx74tqdpszlw";
 const R2 = "age1tmaae3ld5vpevmsh5yacsauzx8jetg300mpvc4ugp5zr5l6ssq9sla97ep";
@@ -29,7 +29,6 @@ describe(".sops.yaml", () => {
   });
 
   it("reads real configs; a matched rule that also needs pgp keys is refused, not silently narrowed", () => {
-    const vectors = path.resolve(repoRoot, "../shared/sops-vectors");
     const sopsExample = loadSopsConfig(path.join(vectors, "getsops-sops/pr1031-examples/sops-config.yaml"));
     expect(sopsExample.rules[0]!.keyGroups.flat()).toEqual([R2, R1]);
     expect(() => matchCreationRule(sopsExample, path.join(vectors, "getsops-sops/pr1031-examples/x.yaml"))).toThrow(/also lists pgp keys/);
