@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { registerCheck } from "./seal/check.js";
 import { registerDecrypt } from "./seal/decrypt.js";
+import { registerDiff } from "./seal/diff.js";
 import { registerEncrypt } from "./seal/encrypt.js";
 import { registerKeygen } from "./seal/keygen.js";
 import { registerRecipients } from "./seal/recipients-from.js";
@@ -41,5 +42,6 @@ registerUpdateKeys(program);
 registerReencrypt(program);
 registerRecipients(program);
 registerCheck(program);
+registerDiff(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,62 @@
+/**
+ * The developer's own Git checkout, read through the `git` command (what `seal` runs next to): files changed
+ * between two revisions, a file's content at a revision, and the files Git would consider (tracked, plus
+ * untracked ones not ignored by .gitignore). Nothing here writes to the repository.
+ */
+import { spawnSync } from "node:child_process";
+import { UsageError } from "../config/usage-error.js";
+
+export function git(args: string[], cwd: string): Buffer {
+  const res = spawnSync("git", args, { cwd, maxBuffer: 256 * 1024 * 1024 });
+  if (res.error) throw new UsageError(`git is needed for this (${res.error.message})`);
+  if (res.status !== 0) throw new UsageError(`git ${args[0]} failed: ${res.stderr.toString().trim().split("\n")[0]}`);
+  return res.stdout;
+}
+
+export interface ChangedFile {
+  /** Path relative to the repository root. */
+  path: string;
+  status: "added" | "removed" | "modified";
+}
+
+/** Files that differ between two revisions (renames as a removal and an addition), limited to `paths`. */
+export function changedFiles(cwd: string, base: string, head: string, paths: readonly string[]): ChangedFile[] {
+  const out = git(["diff", "--name-status", "--no-renames", "-z", base, head, "--", ...paths], cwd).toString("utf8").split("\0");
+  const files: ChangedFile[] = [];
+  for (let i = 0; i + 1 < out.length; i += 2) {
+    const code = out[i]![0];
+    const status = code === "A" ? "added" : code === "D" ? "removed" : "modified";
+    files.push({ path: out[i + 1]!, status });
+  }
+  return files;
+}
+
+/** A file's bytes at a revision (`git show REV:PATH`, path relative to the repository root). */
+export function showFile(cwd: string, rev: string, file: string): Buffer {
+  return git(["show", `${rev}:${file}`], cwd);
+}
+
+export function repoRoot(cwd: string): string {
+  return git(["rev-parse", "--show-toplevel"], cwd).toString("utf8").trim();
+}
+
+/** Checks a revision exists, so a typo is one clear line rather than a diff of nothing. */
+export function resolveRevision(cwd: string, rev: string): string {
+  const res = spawnSync("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd });
+  if (res.error) throw new UsageError(`git is needed for this (${res.error.message})`);
+  if (res.status !== 0) throw new UsageError(`${rev}: not a revision in this repository`);
+  return res.stdout.toString("utf8").trim();
+}
+
+/**
+ * Files under `dir` as Git sees them: tracked and untracked-but-not-ignored, relative to `dir`.
+ * Undefined when `dir` is not inside a Git work tree (the caller then walks the folder itself).
+ */
+export function gitVisibleFiles(dir: string): string[] | undefined {
+  const inside = spawnSync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: dir });
+  if (inside.error || inside.status !== 0) return undefined;
+  return git(["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate"], dir)
+    .toString("utf8")
+    .split("\0")
+    .filter((f) => f !== "");
+}
