@@ -11,6 +11,7 @@ import { registerRecipients } from "./seal/recipients-from.js";
 import { registerReencrypt } from "./seal/reencrypt.js";
 import { registerRotate } from "./seal/rotate.js";
 import { registerSecret } from "./seal/secret.js";
+import { registerSet } from "./seal/set.js";
 import { registerUpdateKeys } from "./seal/updatekeys.js";
 
 const program = new Command()
@@ -43,5 +44,6 @@ registerReencrypt(program);
 registerRecipients(program);
 registerCheck(program);
 registerDiff(program);
+registerSet(program);
 
 await program.parseAsync(process.argv);
