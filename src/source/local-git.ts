@@ -4,6 +4,8 @@
  * untracked ones not ignored by .gitignore). Nothing here writes to the repository.
  */
 import { spawnSync } from "node:child_process";
+import { lstatSync, readdirSync } from "node:fs";
+import path from "node:path";
 import { UsageError } from "../config/usage-error.js";
 
 export function git(args: string[], cwd: string): Buffer {
@@ -59,4 +61,34 @@ export function gitVisibleFiles(dir: string): string[] | undefined {
     .toString("utf8")
     .split("\0")
     .filter((f) => f !== "");
+}
+
+const SKIP_DIRS = new Set([".git", "node_modules"]);
+
+/**
+ * Every file under `dir` a repository-wide command should consider, relative to `dir`, sorted: the files
+ * Git sees (so .gitignore is honoured) inside a work tree, else every file below `dir` except .git and
+ * node_modules. Symlinks are never followed.
+ */
+export function repoFiles(dir: string): string[] {
+  const fromGit = gitVisibleFiles(dir);
+  if (fromGit) return fromGit.filter((f) => lstatSafe(path.join(dir, f))?.isFile()).sort();
+  const out: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const p = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory() && !SKIP_DIRS.has(e.name)) walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  walk("");
+  return out.sort();
+}
+
+function lstatSafe(p: string) {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
 }
