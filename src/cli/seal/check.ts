@@ -13,6 +13,7 @@ import type { AgeIdentity } from "../../crypto/age.js";
 import { isSealedSecret, scopeFromAnnotations, SealedSecretError, unsealSealedSecret, type RsaKey } from "../../crypto/sealed/index.js";
 import { readSealedSecret } from "../../crypto/sealed/sealed-secret.js";
 import {
+  ageRecipients,
   decryptSopsFile,
   findingText,
   inspectEncryptedTrees,
@@ -23,6 +24,7 @@ import {
   type Finding,
   type SopsFormat,
 } from "../../crypto/sops/index.js";
+import { findSopsConfig, loadSopsConfig, namedRecipients, SopsConfigError } from "../../config/sops-config.js";
 import { processIo, runCommand, say, UsageError, writeStdout, type Io } from "./common.js";
 import { ageKeyFiles, loadIdentities, loadRsaKeys } from "./keys.js";
 import { addKeyOption } from "./options.js";
@@ -52,6 +54,8 @@ interface Tally {
   /** SealedSecrets seen, and how many of those a given RSA key unsealed. */
   sealed: number;
   unsealed: number;
+  /** Warnings that do not fail the check (stale recipients). */
+  warnings: string[];
 }
 
 interface CheckKeys {
@@ -147,7 +151,25 @@ function checkSealed(d: Doc, file: string, index: number | undefined, keys: Chec
   }
 }
 
-async function checkOne(src: Source, keys: CheckKeys, tally: Tally): Promise<Finding[]> {
+const configs = new Map<string, Set<string> | undefined>();
+
+/** Recipients of a file that the nearest .sops.yaml no longer names (left behind by a rotation). */
+function staleRecipients(recipients: string[], file: string, io: Io): string[] {
+  const config = findSopsConfig(path.dirname(path.resolve(io.cwd, file)));
+  if (!config) return [];
+  if (!configs.has(config)) {
+    try {
+      configs.set(config, namedRecipients(loadSopsConfig(config)));
+    } catch (err) {
+      if (!(err instanceof SopsConfigError)) throw err;
+      configs.set(config, undefined);
+    }
+  }
+  const named = configs.get(config);
+  return named === undefined || named.size === 0 ? [] : recipients.filter((r) => !named.has(r));
+}
+
+async function checkOne(src: Source, keys: CheckKeys, tally: Tally, io: Io): Promise<Finding[]> {
   const identities = keys.identities;
   const format = FORMATS[path.extname(src.name).toLowerCase()] ?? "binary";
   const bytes = src.read();
@@ -182,6 +204,10 @@ async function checkOne(src: Source, keys: CheckKeys, tally: Tally): Promise<Fin
     throw err;
   }
   findings.push(...inspectEncryptedTrees(enc.docs, enc.metadata, { file: src.name }));
+  const stale = staleRecipients(ageRecipients(enc.metadata), src.name, io);
+  if (stale.length > 0) {
+    tally.warnings.push(`${src.name}: encrypted for ${stale.join(", ")}, which no .sops.yaml rule names any more; run \`seal updatekeys --all\``);
+  }
   if (findings.length > 0) return findings;
   if (!identities) return findings;
   try {
@@ -203,13 +229,15 @@ function installHook(opts: CheckOptions, io: Io): number {
   if (existsSync(file) && !readFileSync(file, "utf8").includes(HOOK_MARKER) && !opts.force) {
     throw new UsageError(`${file} exists and was not written by seal; add \`seal check --staged\` to it yourself, or use --force to replace it`);
   }
-  // Call this very seal (node + script) so the hook works without seal on PATH.
-  const script = process.argv[1] ? path.resolve(process.argv[1]) : "";
-  const self = script && existsSync(script) ? `"${process.execPath}" "${script}"` : "seal";
+  // Run seal the way the project installs it, found when the hook runs (not this node or this script's
+  // path, which break when node is upgraded or the package moves): the repository's node_modules, then PATH.
   const body = `#!/bin/sh
 ${HOOK_MARKER}
 # Refuses a commit that stages a plaintext Kubernetes Secret or a broken SOPS file.
-exec ${self} check --staged
+if [ -x ./node_modules/.bin/seal ]; then exec ./node_modules/.bin/seal check --staged; fi
+if command -v seal >/dev/null 2>&1; then exec seal check --staged; fi
+echo "pre-commit: seal not found (npm install it in this repository, or put it on PATH); commit refused" >&2
+exit 1
 `;
   mkdirSync(hooks, { recursive: true });
   writeFileSync(file, body, { mode: 0o755 });
@@ -236,9 +264,10 @@ export async function checkCommand(paths: string[], opts: CheckOptions, io: Io):
     // Without a key the structure is still checked; only an explicit age key file must work.
     if (ageKeyFiles(opts.key, io).length > 0 || !(err instanceof UsageError)) throw err;
   }
-  const tally: Tally = { files: 0, encrypted: 0, verified: 0, sealed: 0, unsealed: 0 };
+  const tally: Tally = { files: 0, encrypted: 0, verified: 0, sealed: 0, unsealed: 0, warnings: [] };
   const findings: Finding[] = [];
-  for (const s of unique) findings.push(...(await checkOne(s, keys, tally)));
+  for (const s of unique) findings.push(...(await checkOne(s, keys, tally, io)));
+  for (const w of tally.warnings) say(io, `warning: ${w}`);
   if (findings.length > 0) await writeStdout(io, findings.map((f) => `${findingText(f)}\n`).join(""));
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
   const macNote = (tally.encrypted > 0 ? `; MAC verified for ${tally.verified} of ${tally.encrypted} encrypted` : "") +
