@@ -19,6 +19,7 @@ import { Comment, TreeMap, type TreeValue } from "./tree.js";
 import { macBytes } from "./values.js";
 
 export type KeyChange = "added" | "removed" | "changed";
+const CHANGE_ORDER: readonly KeyChange[] = ["changed", "added", "removed"];
 
 export interface KeyDiff {
   /** Key path for display: `data.password`, `items[0].token`; `#2 ` prefix for document 2 of several. */
@@ -124,6 +125,8 @@ export async function diffSopsFiles(before: Uint8Array, after: Uint8Array, opts:
     else keys.push({ path: p, change: "changed", encrypted: leaf.encrypted || other.encrypted });
   }
   for (const [p, leaf] of lb) if (!la.has(p)) keys.push({ path: p, change: "added", encrypted: leaf.encrypted });
+  // Grouped as the summary counts them (stable: file order within a group).
+  keys.sort((x, y) => CHANGE_ORDER.indexOf(x.change) - CHANGE_ORDER.indexOf(y.change));
   return {
     reencrypted,
     decrypted,
