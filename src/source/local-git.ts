@@ -21,9 +21,13 @@ export interface ChangedFile {
   status: "added" | "removed" | "modified";
 }
 
-/** Files that differ between two revisions (renames as a removal and an addition), limited to `paths`. */
-export function changedFiles(cwd: string, base: string, head: string, paths: readonly string[]): ChangedFile[] {
-  const out = git(["diff", "--name-status", "--no-renames", "-z", base, head, "--", ...paths], cwd).toString("utf8").split("\0");
+/**
+ * Files that differ between two revisions, or between a revision and the working tree when `head` is
+ * undefined (renames as a removal and an addition), limited to `paths`.
+ */
+export function changedFiles(cwd: string, base: string, head: string | undefined, paths: readonly string[]): ChangedFile[] {
+  const revs = head === undefined ? [base] : [base, head];
+  const out = git(["diff", "--name-status", "--no-renames", "-z", ...revs, "--", ...paths], cwd).toString("utf8").split("\0");
   const files: ChangedFile[] = [];
   for (let i = 0; i + 1 < out.length; i += 2) {
     const code = out[i]![0];

@@ -3,7 +3,7 @@
  * items were added, removed or changed — without a key; with `--key`, which values really changed. Values
  * are never printed.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { diffEncryptedFile, hasChanges, isReviewable, type DiffKeys, type EncryptedFileDiff } from "../../manifests/encrypted-diff.js";
@@ -21,12 +21,12 @@ export interface DiffOptions {
   namespace?: string;
 }
 
-/** `A..B`, `A...B` (from their merge base, as a PR shows), or `A` alone (A..HEAD). */
-function parseRange(range: string, cwd: string): { base: string; head: string; label: string } {
+/** `A..B`, `A...B` (from their merge base, as a PR shows), or `A` alone (A against the working tree, as git diff A). */
+function parseRange(range: string, cwd: string): { base: string; head: string | undefined } {
   const three = range.indexOf("...");
   const two = range.indexOf("..");
   let base = range;
-  let head = "HEAD";
+  let head: string | undefined;
   if (three >= 0) {
     base = range.slice(0, three) || "HEAD";
     head = range.slice(three + 3) || "HEAD";
@@ -37,7 +37,7 @@ function parseRange(range: string, cwd: string): { base: string; head: string; l
     base = range.slice(0, two) || "HEAD";
     head = range.slice(two + 2) || "HEAD";
   }
-  return { base: resolveRevision(cwd, base), head: resolveRevision(cwd, head), label: range };
+  return { base: resolveRevision(cwd, base), head: head === undefined ? undefined : resolveRevision(cwd, head) };
 }
 
 function diffKeys(opts: DiffOptions, io: Io): DiffKeys {
@@ -60,7 +60,7 @@ async function diffGit(range: string, paths: string[], keys: DiffKeys, io: Io): 
   for (const f of changedFiles(io.cwd, base, head, paths)) {
     if (!isReviewable(f.path)) continue;
     const before = f.status === "added" ? undefined : showFile(root, base, f.path);
-    const after = f.status === "removed" ? undefined : showFile(root, head, f.path);
+    const after = f.status === "removed" ? undefined : head === undefined ? readFileSync(path.join(root, f.path)) : showFile(root, head, f.path);
     const d = await diffEncryptedFile(f.path, before, after, keys);
     if (d && hasChanges(d)) out.push(d);
   }
@@ -96,7 +96,7 @@ export function registerDiff(program: Command): void {
     .command("diff")
     .description("what changed in encrypted files (keys, SealedSecret items), without a key; never prints values")
     .argument("[files...]", "OLD NEW, or with --git the paths to limit the comparison to")
-    .option("--git <range>", "compare Git revisions: BASE..HEAD, BASE...HEAD (from the merge base, as a pull request) or BASE (to HEAD)")
+    .option("--git <range>", "compare Git revisions: BASE..HEAD, BASE...HEAD (from the merge base, as a pull request), or BASE against the working tree")
     .addOption(new Option("-o, --output <format>", "text, markdown (a PR comment) or json").choices(["text", "markdown", "json"]).default("text"))
     .option("--exit-code", "exit 1 when something changed, 0 when nothing did (as git diff --exit-code)")
     .option("-n, --namespace <ns>", "with an RSA --key: the namespace of SealedSecrets without metadata.namespace");
@@ -112,7 +112,7 @@ values are decrypted in memory and compared; they are never printed.
 Examples:
   $ seal diff old/db.enc.yaml k8s/db.enc.yaml
   $ seal diff --git origin/main...HEAD k8s/ -o markdown      # for a PR comment
-  $ seal diff --git HEAD~1 --key ~/.config/sops/age/keys.txt --exit-code`,
+  $ seal diff --git HEAD --key ~/.config/sops/age/keys.txt --exit-code   # uncommitted changes`,
   );
   cmd.action(async (files: string[], flags: DiffOptions) => {
     await runCommand("diff", processIo, () => diffCommand(files, flags, processIo));

@@ -36,6 +36,7 @@ export async function setCommand(file: string, key: string, opts: SetOptions, io
     const { identities } = loadIdentities(opts.key, io);
     const value = unset ? undefined : await readSecretValue(opts, key, io);
     try {
+      if (value?.length === 0) throw new UsageError(`${key}: the value is empty (nothing on stdin?); use seal unset to remove a key`);
       const res = await setSopsValue(bytes, { format, file, identities, key, value });
       if (res.action === "unchanged") {
         say(io, `${file}: ${formatPath(res.path)} already has this value; file left as it is`);
@@ -69,6 +70,7 @@ async function setSealedItem(file: string, bytes: Buffer, key: string, opts: Set
     const cert = await loadSealingCert(opts.cert, io);
     const value = await readSecretValue(opts, key, io);
     try {
+      if (value.length === 0) throw new UsageError(`${key}: the value is empty (nothing on stdin?); use seal unset to remove an item`);
       const item = sealItemFor(doc.value, value, cert, docWhere(file, doc, manifests.docs.length), { defaultNamespace: opts.namespace });
       if (items === undefined || items === null) doc.source.setIn(["spec", "encryptedData"], doc.source.createNode({}));
       doc.source.setIn(["spec", "encryptedData", key], item);
