@@ -5,11 +5,12 @@
  * Git ranges for PR review. The canary values never appear in any output or file but the encrypted ones.
  */
 import { describe, expect, it } from "@jest/globals";
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from "node:fs";
 import path from "node:path";
 import { testAssets } from "../env/assets.js";
 import { run } from "../env/run.js";
-import { kubeseal, kubesealUnseal, sandbox, type Sandbox } from "./seal-helpers.js";
+import { kubeseal, kubesealUnseal, sandbox, sealJs, type Sandbox } from "./seal-helpers.js";
 
 const CANARY = "canary-7f3a9c-old";
 const NEW_CANARY = "canary-7f3a9c-new";
@@ -155,6 +156,38 @@ describe("seal set and seal diff, against sops set", () => {
     expect(wrong.stderr).toMatch(/^seal set: s\.yaml: /);
     expectNoCanary(wrong.stderr);
     expect(readFileSync(path.join(sb.dir, "s.yaml"), "utf8")).toBe(before);
+  });
+});
+
+/** Runs seal on a pseudo-terminal (util-linux `script`), typing `answer` once the prompt is shown. */
+function sealOnTerminal(sb: Sandbox, args: string[], answer: string): Promise<{ exitCode: number; screen: string }> {
+  const command = [process.execPath, sealJs, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: sb.dir, env: { ...process.env, ...sb.env } as NodeJS.ProcessEnv });
+  let screen = "";
+  let typed = false;
+  return new Promise((resolve, reject) => {
+    child.stdout.on("data", (d: Buffer) => {
+      screen += d.toString();
+      if (!typed && screen.includes("(not echoed): ")) {
+        typed = true;
+        child.stdin.write(`${answer}\r`);
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ exitCode: code ?? -1, screen }));
+  });
+}
+
+describe("seal set on a terminal", () => {
+  it("prompts without echoing what is typed, and sops reads the value", async () => {
+    const sb = sandbox();
+    const r = sb.ageKeygen("k.txt");
+    sopsEncrypt(sb, r, SECRET, "s.yaml");
+    const res = await sealOnTerminal(sb, ["set", "--key", "k.txt", "s.yaml", "stringData.password"], NEW_CANARY);
+    expect(res.exitCode).toBe(0);
+    expect(res.screen).toBe("value for stringData.password (not echoed): \r\ns.yaml: changed stringData.password; other values' ciphertexts unchanged, MAC updated\r\n");
+    expect(sops(sb, ["-d", "s.yaml"]).stdout).toContain(`password: ${NEW_CANARY}\n`);
+    expect(filesWithCanary(sb.dir)).toEqual([]);
   });
 });
 

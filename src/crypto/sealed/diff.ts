@@ -6,9 +6,8 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { openItems } from "./open.js";
-import type { RsaKey } from "./rsa-key.js";
+import { isObject, type RsaKey } from "./rsa-key.js";
 import { isSealedSecret, readSealedSecret } from "./sealed-secret.js";
-import { isObject } from "./rsa-key.js";
 
 export interface SealedObjectDiff {
   /** `namespace/name` */
@@ -41,7 +40,7 @@ function withoutItems(doc: Record<string, unknown>): unknown {
   return copy;
 }
 
-/** Plaintext fingerprints (SHA-free: compared in memory, then dropped) of every item, by item name. */
+/** Every item opened, by item name: compared in memory, then wiped by the caller. */
 function openedValues(doc: Record<string, unknown>, keys: readonly RsaKey[], defaultNamespace?: string): Map<string, Buffer> {
   const ss = readSealedSecret(doc, undefined, { allowTemplateData: true, defaultNamespace });
   return new Map(openItems(ss, keys).map((o) => [o.key, o.value]));
