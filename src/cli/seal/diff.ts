@@ -10,7 +10,7 @@ import { diffEncryptedFile, hasChanges, isReviewable, type DiffKeys, type Encryp
 import { changedFiles, git, repoRoot, resolveRevision, showFile } from "../../source/local-git.js";
 import { processIo, readInput, runCommand, UsageError, writeStdout, type Io } from "./common.js";
 import { renderDiff, type DiffOutput } from "./diff-output.js";
-import { loadIdentities, loadRsaKeys } from "./keys.js";
+import { loadIdentities, loadRsaKeys } from "../../crypto/keyring/key-files.js";
 import { addKeyOption } from "./options.js";
 
 export interface DiffOptions {

@@ -9,11 +9,11 @@ import { isSealedSecret } from "../../crypto/sealed/index.js";
 import { sealItemFor } from "../../crypto/sealed/set-item.js";
 import { formatPath, isEncryptedFile, type SopsFormat } from "../../crypto/sops/index.js";
 import { KeyPathError, setSopsValue } from "../../crypto/sops/set.js";
-import { loadSealingCert } from "./cert.js";
+import { loadSealingCert } from "../../server/sealing-cert.js";
 import { processIo, readInput, runCommand, say, UsageError, writeFileAtomic, type Io } from "./common.js";
 import { inputFormat } from "./encrypt.js";
-import { loadIdentities } from "./keys.js";
-import { docWhere, readManifests, renderManifests } from "./manifests.js";
+import { loadIdentities } from "../../crypto/keyring/key-files.js";
+import { docWhere, readManifests, renderManifests } from "../../manifests/round-trip.js";
 import { addInputType, addKeyOption } from "./options.js";
 import { readSecretValue } from "./prompt.js";
 

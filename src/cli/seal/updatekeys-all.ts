@@ -4,12 +4,12 @@
  * ends with a summary naming them; exit 1 if there were any.
  */
 import path from "node:path";
-import { findSopsConfig, loadSopsConfig, matchCreationRule, SopsConfigError } from "../../config/sops-config.js";
+import { findSopsConfig, loadSopsConfig, matchCreationRule, SopsConfigError } from "../../crypto/sops/config.js";
 import { formatForPath, isEncryptedFile, SopsError } from "../../crypto/sops/index.js";
 import { syncRecipients } from "../../crypto/sops/sync-recipients.js";
 import { repoFiles } from "../../source/local-git.js";
 import { readInput, say, UsageError, writeFileAtomic, type Io } from "./common.js";
-import { loadIdentities } from "./keys.js";
+import { loadIdentities } from "../../crypto/keyring/key-files.js";
 
 export interface UpdateKeysAllOptions {
   key: string[];
