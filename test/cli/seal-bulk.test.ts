@@ -30,7 +30,8 @@ function git(sb: Sandbox, ...args: string[]) {
 /** The real sops, plaintext from stdin, recipients from the .sops.yaml that matches `file`. */
 function sopsEncrypt(sb: Sandbox, file: string, plain: string, age?: string): void {
   const args = ["-e", "--filename-override", file, ...(age ? ["--age", age] : []), "/dev/stdin"];
-  const res = run(testAssets().sops, args, { input: plain, cwd: sb.dir, env: sb.env });
+  // Through `cat`, so sops' /dev/stdin is a pipe (node hands children a socket, which cannot be opened).
+  const res = run("/bin/sh", ["-c", 'cat | "$0" "$@"', testAssets().sops, ...args], { input: plain, cwd: sb.dir, env: sb.env });
   if (res.exitCode !== 0) throw new Error(`sops -e ${file}: ${res.stderr}`);
   mkdirSync(path.dirname(path.join(sb.dir, file)), { recursive: true });
   writeFileSync(path.join(sb.dir, file), res.stdout);

@@ -31,7 +31,8 @@ const encValues = (text: string) => Object.fromEntries([...text.matchAll(/^\s*([
 
 /** sops reading its plaintext from stdin, so the canary never sits in a file. */
 function sopsEncrypt(sb: Sandbox, recipient: string, plain: string, out: string): void {
-  const res = run(testAssets().sops, ["-e", "--input-type", "yaml", "--output-type", "yaml", "--age", recipient, "--encrypted-regex", "^(data|stringData)$", "/dev/stdin"], {
+  // Through `cat`, so sops' /dev/stdin is a pipe (node hands children a socket, which cannot be opened).
+  const res = run("/bin/sh", ["-c", 'cat | "$0" "$@"', testAssets().sops, "-e", "--input-type", "yaml", "--output-type", "yaml", "--age", recipient, "--encrypted-regex", "^(data|stringData)$", "/dev/stdin"], {
     input: plain, cwd: sb.dir, env: sb.env,
   });
   if (res.exitCode !== 0) throw new Error(res.stderr);
