@@ -216,6 +216,7 @@ export class Daemon {
     if (!quiet) await this.#recordSyncStarted(revision, trigger);
     try {
       const result = await reconcile(revision, { ...this.#ctx.reconcileOptions, dryRun: reportOnly });
+      if (!quiet) for (const w of result.warnings) this.log.warn({ revision: revision.sha }, w);
       await this.#report(result, drift, reportOnly, started, quiet);
       this.#lastRevision = revision.sha;
       this.#passesSinceApply = 0;
