@@ -109,17 +109,18 @@ describe("kustomize build refusals", () => {
       "app/cm.yaml": configMap("a"),
       "app/db.sops.yaml": sopsEncryptAs("db.yaml", secretYaml("db", { password: CANARY }), keys.ageRecipient, ["--encrypted-regex", "^(data|stringData)$"]),
     });
-    expect(message).toContain("kustomize build app (document 1, ConfigMap/a): ConfigMap/a received a value of an encrypted Secret from app/db.sops.yaml " +
+    expect(message).toContain("kustomize build app (document 0, ConfigMap/a): ConfigMap/a received a value of an encrypted Secret from app/db.sops.yaml " +
       "(copied by replacements, a patch or a generator?); encrypted values may only stay in the object they came from");
     expect(message).not.toContain(CANARY);
   });
 
   it("kustomize's own error, shown with the repository path and never a value", async () => {
     const message = await refusal({
-      "app/kustomization.yaml": kustomization({ resources: ["db.sops.yaml", "missing.yaml"] }),
+      "app/kustomization.yaml": kustomization({ resources: ["db.sops.yaml", "bad.yaml"] }),
+      "app/bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels: {a: b}\n",
       "app/db.sops.yaml": sopsEncryptAs("db.yaml", secretYaml("db", { password: CANARY }), keys.ageRecipient, ["--encrypted-regex", "^(data|stringData)$"]),
     });
-    expect(message).toMatch(/app\/kustomization.yaml \(document 0\): kustomize build failed \(exit 1\): .*app\/missing.yaml/);
+    expect(message).toMatch(/app\/kustomization.yaml \(document 0\): kustomize build failed \(exit 1\): .*bad\.yaml/);
     expect(message).not.toContain("sealsync-kref-");
     expect(message).not.toContain(CANARY);
   });
