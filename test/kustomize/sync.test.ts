@@ -15,6 +15,7 @@ import { makeTestKeys, secretYaml, type TestKeys } from "../env/keys.js";
 import { adminKubeConfig } from "../env/kube.js";
 import { runAsync, type RunResult } from "../env/run.js";
 import { syncFixture, type SyncFixture } from "../sync/helpers.js";
+import { startDaemon } from "../daemon/helpers.js";
 import { kubeseal, sopsEncryptAs } from "./helpers.js";
 
 const CANARY = "canary-kz-5d1e-never-anywhere";
@@ -176,5 +177,30 @@ describe("sealsync sync --once of a kustomize overlay with encrypted sources", (
     expect(plan.exitCode).toBe(0);
     expect(plan.stdout).toContain("plan: 0 to create, 0 to configure, 0 to prune, 5 unchanged");
     expect(plan.stdout + plan.stderr).not.toContain(CANARY);
+  });
+
+  it("the daemon applies a changed overlay and its audit log and Events never hold a value", async () => {
+    const encrypt = (name: string, text: string) => sopsEncryptAs(name, text, keys.ageRecipient,
+      name.endsWith(".env") ? [] : ["--encrypted-regex", "^(data|stringData)$"]);
+    const v3 = { db: `${CANARY}-db-v3`, env: `${CANARY}-env-v3`, api: `${CANARY}-api-v3` };
+    await commitFiles(f.repo, repoFiles(f.namespace, v3, encrypt), { message: "rotate all" });
+    const d = await startDaemon(f, ["--path", "overlays/staging", "--kustomize-command", kustomize.command, "--no-leader-election"], { keysDir: keys.dir });
+    try {
+      const synced = await d.waitForLog((l) => l.msg === "synced", 60_000, "the first sync");
+      expect(synced).toMatchObject({ created: 1, pruned: 1 });
+      expect(await secretData("db")).toEqual({ password: v3.db, user: "app" });
+      expect(d.lines.some((l) => String(l.msg).includes(`Namespace/${f.namespace} skipped`))).toBe(true);
+    } finally {
+      expect(await d.stop()).toBe(0);
+    }
+    const audit = readFileSync(path.join(f.dataDir, "audit", "audit.jsonl"), "utf8");
+    expect(audit).toContain("object-created");
+    expect(audit).not.toContain(CANARY);
+    expect(d.stdout() + d.stderr()).not.toContain(CANARY);
+    expect(allText(f.dataDir)).not.toContain(CANARY);
+    expect(allText(kustomize.log)).not.toContain(CANARY);
+    const events = await core().listNamespacedEvent({ namespace: f.namespace });
+    expect(events.items.length).toBeGreaterThan(0);
+    expect(JSON.stringify(events)).not.toContain(CANARY);
   });
 });
