@@ -26,7 +26,8 @@ export type RejectionRule =
   | "reserved"
   | "key-access"
   | "foreign-subject"
-  | "source";
+  | "source"
+  | "kustomize";
 
 /** One refused document. The message never holds a decrypted value. */
 export class ManifestError extends Error {

@@ -8,7 +8,7 @@ import type { AuditLog, SyncTrigger } from "../audit/index.js";
 import { ApplySetConflictError } from "../kube/applyset.js";
 import { RevisionRejectedError } from "../manifests/errors.js";
 import { subject, type Revision } from "../source/revision.js";
-import { countActions } from "./changeset.js";
+import { countActions } from "../kube/changeset.js";
 import { ReconcileRefusedError, type ReconcileResult } from "./sync.js";
 
 export async function recordSyncStarted(audit: AuditLog, revision: Revision, trigger: SyncTrigger): Promise<void> {

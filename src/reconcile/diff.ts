@@ -5,6 +5,7 @@
  * changed (hiding that a secret changed at all is its own bug: Argo CD #15825).
  */
 import type { KubeObject } from "../kube/client.js";
+import { REDACTED, redactAll } from "../util/redact.js";
 
 export interface FieldChange {
   path: string;
@@ -102,8 +103,8 @@ export function redactSecrets(message: string, secrets: (string | number | boole
   let out = message;
   // Longest first, so a value's escaped form is replaced before a shorter value inside it.
   for (const f of [...forms].sort((a, b) => b.length - a.length)) {
-    if (f.length >= 4) out = out.split(f).join("***");
-    else out = out.replace(new RegExp(`(?<![A-Za-z0-9_.-])${escapeRegExp(f)}(?![A-Za-z0-9_-]|\\.[0-9])`, "g"), "***");
+    if (f.length >= 4) out = redactAll(out, [f]);
+    else out = out.replace(new RegExp(`(?<![A-Za-z0-9_.-])${escapeRegExp(f)}(?![A-Za-z0-9_-]|\\.[0-9])`, "g"), REDACTED);
   }
   return out;
 }

@@ -20,6 +20,8 @@ import {
 import { DEFAULT_LEASE_NAME } from "../kube/lease.js";
 import { deleteMember, listMembers } from "../kube/prune.js";
 import { ownServiceAccount } from "../kube/whoami.js";
+import { loadPlaceholderKey, placeholderKeyName } from "../kube/placeholder-key.js";
+import { buildKustomization, type BuiltDocument } from "../build/kustomize/index.js";
 import { buildDesiredSet, objectKey, type DesiredObject } from "../manifests/desired.js";
 import type { DocumentDecryptor } from "../manifests/decrypt.js";
 import { describeRef } from "../manifests/errors.js";
@@ -28,7 +30,7 @@ import { pruneOrder, stageOf } from "../manifests/order.js";
 import type { Revision } from "../source/revision.js";
 import { mapLimit } from "../util/concurrency.js";
 import { VERSION } from "../version.js";
-import type { Change } from "./changeset.js";
+import type { Change } from "../kube/changeset.js";
 import { diffObjects, redactSecrets, secretValuesOf, type FieldChange } from "./diff.js";
 import { DIGEST_ANNOTATION, provablyUnchanged, sourceDigest } from "./unchanged.js";
 
@@ -59,6 +61,8 @@ export interface ReconcileOptions {
   serviceAccount?: string;
   /** Allow RoleBindings to name subjects outside the namespace. */
   allowForeignSubjects?: boolean;
+  /** How a revision holding a kustomization is built: the kustomize binary, and where its temporary tree goes. */
+  kustomize?: { command?: string; dataDir: string };
   /** Test-only: called between the steps, by name; throwing there simulates an interrupted run. */
   onStep?: (step: "applied" | "pruned") => void | Promise<void>;
 }
@@ -82,7 +86,8 @@ export interface ReconcileResult {
   failed: boolean;
   /** The resourceVersion of each kind's member list ("group/Kind" →), where watches can start. */
   listedAt: Map<string, string>;
-  /** Things ignored that a human should know about (bad inventory entries, labels sealsync did not set). */
+  /** Things skipped or ignored that a user should know about (the managed Namespace in a kustomize build,
+   *  bad inventory entries, labels sealsync did not set, adoptions). */
   warnings: string[];
 }
 
@@ -107,10 +112,23 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
   const parentName = opts.applySetName ?? DEFAULT_PARENT_NAME;
   const concurrency = opts.concurrency ?? 8;
 
-  // 1. The desired set, all or nothing.
+  // 1. The desired set, all or nothing (a kustomization is built first, secrets replaced by placeholders).
+  const keyName = placeholderKeyName(parentName);
+  let built: BuiltDocument[] | undefined;
+  const warnings: string[] = [];
+  if (revision.kustomize) {
+    const key = await loadPlaceholderKey(client, namespace, keyName, { create: !opts.dryRun });
+    const build = await buildKustomization(revision, {
+      decryptors: opts.decryptors, key, namespace,
+      dataDir: opts.kustomize?.dataDir ?? "/var/lib/sealsync", command: opts.kustomize?.command,
+    });
+    built = build.documents;
+    warnings.push(...build.warnings);
+  }
   const account = opts.serviceAccount !== undefined ? { namespace, name: opts.serviceAccount } : await ownServiceAccount(client);
   const desired = await buildDesiredSet(revision, {
-    namespace, discovery: opts.discovery, decryptors: opts.decryptors,
+    namespace, discovery: opts.discovery, decryptors: opts.decryptors, built,
+    reserved: [{ kind: "Secret", name: keyName }],
     protect: {
       keySecrets: opts.keySecrets ?? [DEFAULT_KEY_SECRET], parent: parentName, lease: opts.leaseName ?? DEFAULT_LEASE_NAME,
       serviceAccount: account?.namespace === namespace ? account.name : undefined, allowForeignSubjects: opts.allowForeignSubjects,
@@ -119,7 +137,6 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
 
   // 2. The inventory parent, and every live member of every kind it or the revision names. Only kinds
   //    inside the namespace count: an entry naming a cluster-scoped or unknown kind is ignored.
-  const warnings: string[] = [];
   const parent = await readParent(client, namespace, parentName, `sealsync/v${VERSION}`);
   const newGks = [...new Set(desired.map((d) => formatGroupKind({ group: d.resource.group, kind: d.resource.kind })))].sort();
   const kinds = new Map<string, ResourceInfo>();

@@ -6,12 +6,13 @@
 import { Option, type Command } from "commander";
 import { AuditLog, defaultAuditLogPath, readHmacKeyFile } from "../../audit/index.js";
 import { recordFailure, recordResult, recordSyncStarted } from "../../reconcile/audit-trail.js";
-import { RevisionRejectedError } from "../../manifests/errors.js";
-import { countActions, formatChange } from "../../reconcile/changeset.js";
+import { countActions, formatChange } from "../../kube/changeset.js";
 import { formatFieldChange } from "../../reconcile/diff.js";
-import { ReconcileRefusedError, reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
+import { reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
 import { subject, type Revision } from "../../source/revision.js";
-import { addSyncOptions, buildSyncContext, UsageError, type SyncFlags } from "../../config/sync-options.js";
+import { addSyncOptions, type SyncFlags } from "../../config/sync-options.js";
+import { withExitCodes } from "../exit.js";
+import { buildSyncContext } from "./context.js";
 
 function describeRevision(r: Revision): string {
   const who = r.author ? ` by ${r.author.name}` : "";
@@ -80,27 +81,6 @@ async function runOnce(flags: OnceFlags, dryRun: boolean): Promise<void> {
   } finally {
     await audit?.close();
     await ctx.close();
-  }
-}
-
-/** Maps what can go wrong to a message and exit code; anything else is a bug and keeps its stack. */
-export async function withExitCodes(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`error: ${err.message}`);
-      process.exitCode = 2;
-    } else if (err instanceof RevisionRejectedError || err instanceof ReconcileRefusedError) {
-      console.error(`error: ${err.message}`);
-      process.exitCode = 1;
-    } else if (err instanceof Error && err.name !== "Error" && err.name !== "TypeError" && err.name !== "RangeError") {
-      // Typed errors (SourceError, KubeApiError, ApplySetConflictError, KeyringLoadError, …) carry a message for users.
-      console.error(`error: ${err.message}`);
-      process.exitCode = 1;
-    } else {
-      throw err;
-    }
   }
 }
 
