@@ -4,6 +4,10 @@
  * Secrets are never flags: the Git token comes from --git-password-file or $SEALSYNC_GIT_PASSWORD.
  */
 import { Option, type Command } from "commander";
+import { readFileSync } from "node:fs";
+import { parseDuration } from "./duration.js";
+import { DEFAULT_FETCH_TIMEOUT_MS } from "../source/git.js";
+import { DEFAULT_MAX_FILES, DEFAULT_MAX_TOTAL_BYTES } from "../source/pack-screen.js";
 import { Keyring } from "../crypto/keyring.js";
 import { KubeClient, defaultNamespace, loadKubeConfig } from "../kube/client.js";
 import { Discovery } from "../kube/discovery.js";
@@ -34,6 +38,12 @@ export interface SyncFlags {
   forcePrune?: boolean;
   applysetName: string;
   maxFileSize: number;
+  maxFiles: number;
+  maxTotalSize: number;
+  /** Milliseconds. */
+  fetchTimeout: number;
+  allowInsecureHttp?: boolean;
+  gitCaFile?: string;
   output: "text" | "json";
 }
 
@@ -44,6 +54,14 @@ function nonNegativeInt(flag: string) {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid flag: ${flag} must be a whole number >= 0, got ${JSON.stringify(v)}`);
     return n;
+  };
+}
+
+function positiveDuration(flag: string) {
+  return (v: string) => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < 1) throw new UsageError(`invalid flag: ${flag} must be a duration like 30s, 5m or 1h, got ${JSON.stringify(v)}`);
+    return ms;
   };
 }
 
@@ -69,6 +87,11 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--force-prune", "ignore the --max-prune circuit breaker", "FORCE_PRUNE"))
     .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
     .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(nonNegativeInt("--max-file-size")))
+    .addOption(opt("--max-files <n>", "most files one Git fetch may bring (screened before unpacking)", "MAX_FILES").default(DEFAULT_MAX_FILES).argParser(nonNegativeInt("--max-files")))
+    .addOption(opt("--max-total-size <bytes>", "most bytes one Git fetch may unpack to (screened before unpacking)", "MAX_TOTAL_SIZE").default(DEFAULT_MAX_TOTAL_BYTES).argParser(nonNegativeInt("--max-total-size")))
+    .addOption(opt("--fetch-timeout <duration>", "deadline of one Git fetch, all its requests included", "FETCH_TIMEOUT").default(DEFAULT_FETCH_TIMEOUT_MS, "2m").argParser(positiveDuration("--fetch-timeout")))
+    .addOption(opt("--allow-insecure-http", "accept an http:// --repo (credentials and manifests travel in clear text)", "ALLOW_INSECURE_HTTP"))
+    .addOption(opt("--git-ca-file <file>", "also trust these CA certificates (PEM) for the Git server's HTTPS", "GIT_CA_FILE"))
     .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"));
 }
 
@@ -91,10 +114,22 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
     } catch {
       throw new UsageError(`invalid flag: --repo ${JSON.stringify(flags.repo)} is not a URL (e.g. https://git.example.com/team/app.git)`);
     }
+    if (url.protocol === "http:" && !flags.allowInsecureHttp) {
+      throw new UsageError("invalid flag: --repo is plain http://; use https:// (or --allow-insecure-http on a trusted network)");
+    }
     if (!["https:", "http:"].includes(url.protocol)) throw new UsageError("invalid flag: --repo must be an https:// URL");
     if (url.username || url.password) {
       throw new UsageError("invalid flag: --repo must not contain credentials; use --git-username and --git-password-file");
     }
+  }
+  let ca: string | undefined;
+  if (flags.gitCaFile) {
+    try {
+      ca = readFileSync(flags.gitCaFile, "utf8");
+    } catch (err) {
+      throw new UsageError(`invalid flag: --git-ca-file ${flags.gitCaFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`invalid flag: --git-ca-file ${flags.gitCaFile}: no PEM certificate in it`);
   }
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const namespace = flags.namespace ?? defaultNamespace(kubeConfig);
@@ -102,6 +137,8 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
     ? new GitSource({
       url: flags.repo, ref: flags.ref, path: flags.path, dataDir: flags.dataDir,
       username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize,
+      maxFiles: flags.maxFiles, maxTotalBytes: flags.maxTotalSize, fetchTimeoutMs: flags.fetchTimeout,
+      allowInsecureHttp: flags.allowInsecureHttp, ca,
     })
     : new DirSource({ dir: flags.dir as string, path: flags.path, maxFileBytes: flags.maxFileSize });
   const keyring = flags.keys.length > 0 || flags.keysFromSecrets

@@ -43,6 +43,10 @@ export interface RunFlags extends SyncFlags {
   watchStallTimeoutMs?: number;
   /** Re-apply even an unchanged revision every N intervals (default 10). */
   hardResyncEvery: number;
+  /** Deadline of one pass (milliseconds). */
+  syncTimeout?: number;
+  /** Bearer token file guarding /v1/audit. */
+  apiTokenFile?: string;
 }
 
 const DRIFT_DEBOUNCE_MS = 1000;
@@ -72,7 +76,7 @@ export class Daemon {
 
   private constructor(private readonly flags: RunFlags) {
     this.log = createLogger({ level: flags.logLevel, base: { component: "sealsync" } });
-    this.loop = new ReconcileLoop({ intervalMs: flags.interval, pass: (t) => this.#pass(t) });
+    this.loop = new ReconcileLoop({ intervalMs: flags.interval, passTimeoutMs: flags.syncTimeout, pass: (t, signal) => this.#pass(t, signal) });
   }
 
   static async start(flags: RunFlags): Promise<Daemon> {
@@ -113,8 +117,10 @@ export class Daemon {
     this.server = await startServer({
       listen: f.listen,
       isReady: () => this.#readiness(),
+      isLive: () => this.loop.health(),
       metrics: this.metrics,
       auditFile: this.#audit.file,
+      apiTokenFile: f.apiTokenFile,
       webhook: f.webhookSecretFile ? {
         secretFile: f.webhookSecretFile,
         branch: f.ref,
@@ -166,7 +172,8 @@ export class Daemon {
   #readiness(): { ready: true } | { ready: false; reason: string } {
     if (this.#elector && !this.#acting) return { ready: true }; // a standby is healthy; it must not hold its pod back
     if (!this.loop.status.lastAppliedRevision) {
-      return { ready: false, reason: this.loop.status.lastError ? `no revision applied yet: ${this.loop.status.lastError}` : "first sync in progress" };
+      // The body is public: the error itself goes to the log, the status annotation and Events only.
+      return { ready: false, reason: this.loop.status.lastError ? "no revision applied yet; the last attempt failed (see the log)" : "first sync in progress" };
     }
     return { ready: true };
   }
@@ -188,12 +195,12 @@ export class Daemon {
     this.#driftTimer = setTimeout(() => this.loop.trigger("drift"), delay);
   }
 
-  async #pass(triggers: Set<SyncTrigger>): Promise<PassOutcome> {
+  async #pass(triggers: Set<SyncTrigger>, signal: AbortSignal): Promise<PassOutcome> {
     const started = Date.now();
     const trigger = [...triggers][0] ?? "timer";
     let revision: Revision;
     try {
-      revision = await this.#ctx.source.fetch();
+      revision = await this.#ctx.source.fetch(signal);
       this.metrics.gitFetched((Date.now() - started) / 1000, true);
     } catch (err) {
       this.metrics.gitFetched((Date.now() - started) / 1000, false);

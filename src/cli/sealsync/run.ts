@@ -8,6 +8,7 @@ import { parseDuration } from "../../config/duration.js";
 import { addSyncOptions, UsageError } from "../../config/sync-options.js";
 import { Daemon, type RunFlags } from "../../daemon/daemon.js";
 import { withExitCodes } from "./sync.js";
+import { DEFAULT_PASS_TIMEOUT_MS } from "../../reconcile/loop.js";
 
 function duration(flag: string, min = 1) {
   return (v: string) => {
@@ -31,6 +32,8 @@ export function registerRunCommand(program: Command): void {
     .addOption(opt("--audit-hmac-key-file <file>", "sign every audit entry with this key (HMAC-SHA256)", "AUDIT_HMAC_KEY_FILE"))
     .addOption(opt("--audit-stdout", "also write audit entries to stdout, for log shippers", "AUDIT_STDOUT"))
     .addOption(opt("--log-level <level>", "trace, debug, info, warn, error", "LOG_LEVEL").default("info"))
+    .addOption(opt("--sync-timeout <duration>", "deadline of one sync pass; past it the pass is abandoned, counted as failed and retried", "SYNC_TIMEOUT").default(DEFAULT_PASS_TIMEOUT_MS, "10m").argParser(duration("--sync-timeout", 100)))
+    .addOption(opt("--api-token-file <file>", "serve /v1/audit only to requests with this bearer token (without it, /v1/audit is off)", "API_TOKEN_FILE"))
     .addOption(opt("--hard-resync-every <n>", "re-check an unchanged revision every n intervals", "HARD_RESYNC_EVERY").default(10).argParser((v) => Math.max(1, Number(v) || 10)))
     // Test and demo knobs: short lease and watchdog timings.
     .addOption(new Option("--lease-duration <duration>").hideHelp().argParser(duration("--lease-duration")))
