@@ -37,8 +37,8 @@ export class FetchLimitError extends SourceError {
 
 const COMMIT = 1, TREE = 2, BLOB = 3, TAG = 4, OFS_DELTA = 6, REF_DELTA = 7;
 
-function mib(n: number): string {
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+function bytes(n: number): string {
+  return n >= 1024 * 1024 ? `${n} bytes (${(n / 1024 / 1024).toFixed(1)} MiB)` : `${n} bytes`;
 }
 
 class Reader {
@@ -87,7 +87,7 @@ export function screenPack(pack: Buffer, limits: PackLimits): PackStats {
       c = r.byte();
       size += (c & 0x7f) * 2 ** shift;
       shift += 7;
-      if (shift > 56) over(`an object of the fetched commit declares a size past 2^53 bytes, over --max-total-size (${limits.maxTotalBytes} bytes)`);
+      if (shift > 56) over(`an object of the fetched commit declares a size past 2^53 bytes, over --max-total-size (${bytes(limits.maxTotalBytes)})`);
     }
     let baseType: number | undefined;
     if (type === OFS_DELTA) {
@@ -104,7 +104,7 @@ export function screenPack(pack: Buffer, limits: PackLimits): PackStats {
       throw new SourceError(`the Git server sent an object of unknown type ${type}`);
     }
     if (size > limits.maxTotalBytes) {
-      over(`an object of the fetched commit is ${size} bytes (${mib(size)}), over --max-total-size (${limits.maxTotalBytes} bytes)`);
+      over(`an object of the fetched commit is ${bytes(size)}, over --max-total-size (${bytes(limits.maxTotalBytes)})`);
     }
     let data: Buffer;
     let used: number;
@@ -127,7 +127,7 @@ export function screenPack(pack: Buffer, limits: PackLimits): PackStats {
       resultSize = deltaSize(data, deltaSize(data, 0).pos).value;
       resultType = baseType ?? BLOB; // a base outside this pack: count it as a file, to be safe
       if (resultSize > limits.maxTotalBytes) {
-        over(`an object of the fetched commit is ${resultSize} bytes (${mib(resultSize)}), over --max-total-size (${limits.maxTotalBytes} bytes)`);
+        over(`an object of the fetched commit is ${bytes(resultSize)}, over --max-total-size (${bytes(limits.maxTotalBytes)})`);
       }
     }
     typeAt.set(start, resultType);
@@ -135,7 +135,7 @@ export function screenPack(pack: Buffer, limits: PackLimits): PackStats {
     if (resultType === BLOB) stats.files++;
     if (stats.files > limits.maxFiles) over(`the fetched commit holds more than ${limits.maxFiles} files, over --max-files`);
     if (stats.totalBytes > limits.maxTotalBytes) {
-      over(`the fetched commit unpacks to more than ${limits.maxTotalBytes} bytes (${mib(limits.maxTotalBytes)}), over --max-total-size`);
+      over(`the fetched commit unpacks to more than ${bytes(limits.maxTotalBytes)}, over --max-total-size`);
     }
   }
   return stats;
