@@ -25,7 +25,15 @@ export class DirSource implements Source {
   async fetch(): Promise<Revision> {
     let root: string;
     try {
-      root = path.join(realpathSync(this.opts.dir), normaliseSubPath(this.opts.path ?? "."));
+      root = realpathSync(this.opts.dir);
+      // Each folder of --path is checked on its own: a symlink anywhere in it would lead outside the tree.
+      for (const part of normaliseSubPath(this.opts.path ?? ".").split("/").filter(Boolean)) {
+        root = path.join(root, part);
+        const st = lstatSync(root);
+        if (st.isSymbolicLink()) {
+          throw new SourceError(`--path ${this.opts.path}: ${path.relative(realpathSync(this.opts.dir), root)} is a symlink; symlinks are never followed`);
+        }
+      }
       if (!lstatSync(root).isDirectory()) throw new Error("not a directory");
     } catch (err) {
       if (err instanceof SourceError) throw err;
