@@ -145,8 +145,8 @@ describe("a hostile Git server (findings 7, 8, 11)", () => {
     await commitFiles(f.repo, { "cm.yaml": configMap("app", { v: "tls" }) });
     const ca = makeTestCa();
     const proxy = await hostile({ tls: ca });
-    const env = { ...process.env };
-    delete env.SEALSYNC_ALLOW_INSECURE_HTTP;
+    // The harness allows plain HTTP for every CLI; this one runs as a user would (spawn drops undefined values).
+    const env = { SEALSYNC_ALLOW_INSECURE_HTTP: undefined };
     const sync = (url: string, extra: string[] = []) => runAsync(process.execPath, [cli, "sync", "--once", "--repo", url, "-n", f.namespace,
       "--kubeconfig", f.kubeconfig, "--data-dir", f.dataDir, "--git-username", f.repo.username, "--git-password-file", f.passwordFile, ...extra], { env });
     const plain = await sync(f.repo.url);
