@@ -1,21 +1,12 @@
 /**
  * The flags shared by `sealsync sync`, `plan` and `run`, each with its env twin on the same line
- * (SEALSYNC_<FLAG>), validated up front, and turned into what a reconcile needs.
+ * (SEALSYNC_<FLAG>), validated up front. What they build (source, keyring, client) is built where the
+ * commands start: src/cli/sealsync/context.ts.
  * Secrets are never flags: the Git token comes from --git-password-file or $SEALSYNC_GIT_PASSWORD.
  */
 import { Option, type Command } from "commander";
-import { readFileSync } from "node:fs";
-import { parseDuration } from "./duration.js";
-import { DEFAULT_FETCH_TIMEOUT_MS } from "../source/git.js";
-import { DEFAULT_MAX_FILES, DEFAULT_MAX_TOTAL_BYTES } from "../source/pack-screen.js";
-import { Keyring } from "../crypto/keyring.js";
-import { KubeClient, defaultNamespace, loadKubeConfig } from "../kube/client.js";
-import { Discovery } from "../kube/discovery.js";
-import { decryptorsFor } from "../reconcile/decryptors.js";
-import type { ReconcileOptions } from "../reconcile/sync.js";
-import { DirSource } from "../source/dir.js";
-import { GitSource } from "../source/git.js";
-import type { Source } from "../source/revision.js";
+import { checkDirFlag, checkFileFlag, durationFlag, wholeNumberFlag } from "./flag-parsers.js";
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_FILES, DEFAULT_MAX_TOTAL_BYTES } from "./git-limits.js";
 import { UsageError } from "./usage-error.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
@@ -44,26 +35,11 @@ export interface SyncFlags {
   fetchTimeout: number;
   allowInsecureHttp?: boolean;
   gitCaFile?: string;
+  kustomizeCommand: string;
   output: "text" | "json";
 }
 
 export { UsageError };
-
-function nonNegativeInt(flag: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid flag: ${flag} must be a whole number >= 0, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
-function positiveDuration(flag: string) {
-  return (v: string) => {
-    const ms = parseDuration(v);
-    if (ms === undefined || ms < 1) throw new UsageError(`invalid flag: ${flag} must be a duration like 30s, 5m or 1h, got ${JSON.stringify(v)}`);
-    return ms;
-  };
-}
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -83,29 +59,21 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--git-password-file <file>", "file holding the Git password/token, re-read on every fetch (or set $SEALSYNC_GIT_PASSWORD)", "GIT_PASSWORD_FILE"))
     .addOption(opt("--no-prune", "never delete objects that left Git", "NO_PRUNE"))
     .addOption(opt("--allow-empty", "allow a revision with no objects to prune every managed object", "ALLOW_EMPTY"))
-    .addOption(opt("--max-prune <n>", "most objects one sync may delete (default: half of the managed objects)", "MAX_PRUNE").argParser(nonNegativeInt("--max-prune")))
+    .addOption(opt("--max-prune <n>", "most objects one sync may delete (default: half of the managed objects)", "MAX_PRUNE").argParser(wholeNumberFlag(0)))
     .addOption(opt("--force-prune", "ignore the --max-prune circuit breaker", "FORCE_PRUNE"))
     .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
-    .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(nonNegativeInt("--max-file-size")))
-    .addOption(opt("--max-files <n>", "most files one Git fetch may bring (screened before unpacking)", "MAX_FILES").default(DEFAULT_MAX_FILES).argParser(nonNegativeInt("--max-files")))
-    .addOption(opt("--max-total-size <bytes>", "most bytes one Git fetch may unpack to (screened before unpacking)", "MAX_TOTAL_SIZE").default(DEFAULT_MAX_TOTAL_BYTES).argParser(nonNegativeInt("--max-total-size")))
-    .addOption(opt("--fetch-timeout <duration>", "deadline of one Git fetch, all its requests included", "FETCH_TIMEOUT").default(DEFAULT_FETCH_TIMEOUT_MS, "2m").argParser(positiveDuration("--fetch-timeout")))
+    .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(wholeNumberFlag(0)))
+    .addOption(opt("--max-files <n>", "most files one Git fetch may bring (screened before unpacking)", "MAX_FILES").default(DEFAULT_MAX_FILES).argParser(wholeNumberFlag(0)))
+    .addOption(opt("--max-total-size <bytes>", "most bytes one Git fetch may unpack to (screened before unpacking)", "MAX_TOTAL_SIZE").default(DEFAULT_MAX_TOTAL_BYTES).argParser(wholeNumberFlag(0)))
+    .addOption(opt("--fetch-timeout <duration>", "deadline of one Git fetch, all its requests included", "FETCH_TIMEOUT").default(DEFAULT_FETCH_TIMEOUT_MS, "2m").argParser(durationFlag(1)))
     .addOption(opt("--allow-insecure-http", "accept an http:// --repo (credentials and manifests travel in clear text)", "ALLOW_INSECURE_HTTP"))
     .addOption(opt("--git-ca-file <file>", "also trust these CA certificates (PEM) for the Git server's HTTPS", "GIT_CA_FILE"))
+    .addOption(opt("--kustomize-command <path>", "kustomize v5 binary (or kubectl) that builds a --path holding a kustomization.yaml", "KUSTOMIZE_COMMAND").default("kustomize"))
     .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"));
 }
 
-export interface SyncContext {
-  source: Source;
-  client: KubeClient;
-  namespace: string;
-  keyring?: Keyring;
-  reconcileOptions: ReconcileOptions;
-  close(): Promise<void>;
-}
-
-/** Validates the flags (all of them, before any work) and builds the source, client and keyring. */
-export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boolean } = {}): Promise<SyncContext> {
+/** Checks what the flag parsers cannot check alone (combinations, the repository URL, files), before any work. */
+export function validateSyncFlags(flags: SyncFlags): void {
   if (!flags.repo === !flags.dir) throw new UsageError("invalid flags: give exactly one of --repo URL or --dir PATH");
   if (flags.repo) {
     let url: URL;
@@ -122,45 +90,8 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       throw new UsageError("invalid flag: --repo must not contain credentials; use --git-username and --git-password-file");
     }
   }
-  let ca: string | undefined;
-  if (flags.gitCaFile) {
-    try {
-      ca = readFileSync(flags.gitCaFile, "utf8");
-    } catch (err) {
-      throw new UsageError(`invalid flag: --git-ca-file ${flags.gitCaFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? "error"})`);
-    }
-    if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`invalid flag: --git-ca-file ${flags.gitCaFile}: no PEM certificate in it`);
-  }
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
-  const namespace = flags.namespace ?? defaultNamespace(kubeConfig);
-  const source: Source = flags.repo
-    ? new GitSource({
-      url: flags.repo, ref: flags.ref, path: flags.path, dataDir: flags.dataDir,
-      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize,
-      maxFiles: flags.maxFiles, maxTotalBytes: flags.maxTotalSize, fetchTimeoutMs: flags.fetchTimeout,
-      allowInsecureHttp: flags.allowInsecureHttp, ca,
-    })
-    : new DirSource({ dir: flags.dir as string, path: flags.path, maxFileBytes: flags.maxFileSize });
-  const keyring = flags.keys.length > 0 || flags.keysFromSecrets
-    ? await Keyring.open({
-      dirs: flags.keys,
-      kube: flags.keysFromSecrets ? { kubeConfig, namespace } : undefined,
-      watch: opts.watchKeys ?? false,
-      resyncIntervalMs: opts.watchKeys ? undefined : 0,
-    })
-    : undefined;
-  const client = new KubeClient(kubeConfig);
-  return {
-    source, client, namespace, keyring,
-    reconcileOptions: {
-      client, discovery: new Discovery(client), namespace,
-      decryptors: decryptorsFor(keyring, namespace),
-      applySetName: flags.applysetName,
-      prune: flags.prune, allowEmpty: flags.allowEmpty, maxPrune: flags.maxPrune, forcePrune: flags.forcePrune,
-    },
-    async close() {
-      await keyring?.close();
-      client.close();
-    },
-  };
+  if (flags.dir) checkDirFlag("--dir", flags.dir);
+  if (flags.gitPasswordFile) checkFileFlag("--git-password-file", flags.gitPasswordFile, { what: "the Git password or token" });
+  if (flags.gitCaFile) checkFileFlag("--git-ca-file", flags.gitCaFile, { nonEmpty: true, what: "PEM CA certificates" });
+  if (flags.kubeconfig) checkFileFlag("--kubeconfig", flags.kubeconfig, { what: "a kubeconfig" });
 }

@@ -11,7 +11,11 @@ import { SizeGuard, DEFAULT_MAX_FILE_BYTES, isManifestPath, isSkippedDir, normal
 import { readGitCredentials, redactCredentials, type GitCredentialOptions } from "./credentials.js";
 import { SourceError, type Revision, type Source } from "./revision.js";
 import { gitHttpClient } from "./git-http.js";
-import { DEFAULT_MAX_FILES, DEFAULT_MAX_TOTAL_BYTES, type PackLimits } from "./pack-screen.js";
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_FILES, DEFAULT_MAX_TOTAL_BYTES } from "../config/git-limits.js";
+import type { PackLimits } from "./pack-screen.js";
+import { GitTreeReader } from "./git-tree.js";
+import { readKustomizeTree } from "./kustomize-reach.js";
+import { kustomizationIn } from "./tree.js";
 
 export interface GitSourceOptions extends GitCredentialOptions {
   url: string;
@@ -33,7 +37,6 @@ export interface GitSourceOptions extends GitCredentialOptions {
   ca?: string;
 }
 
-export const DEFAULT_FETCH_TIMEOUT_MS = 120_000;
 
 const SHA_RE = /^[0-9a-f]{40}$/;
 
@@ -149,6 +152,13 @@ export class GitSource implements Source {
     } catch (err) {
       throw new SourceError(`${this.description}: commit ${sha} is not on any branch of the remote`, { cause: err });
     }
+    const commitInfo = { sha, ref, author: commit.author, committer: commit.committer, message: commit.message };
+    // A kustomization at --path: read only what it reaches, from anywhere in the repository.
+    const tree = new GitTreeReader(this.gitdir, sha);
+    if ((await tree.kind(this.subPath)) === "dir" && await kustomizationIn(tree, this.subPath)) {
+      const kustomize = await readKustomizeTree(tree, this.subPath, { maxFileBytes: this.opts.maxFileBytes });
+      return { ...commitInfo, files: new Map(), kustomize, warnings: [] };
+    }
     const files = new Map<string, Uint8Array>();
     const warnings: string[] = [];
     const sizes = new SizeGuard(this.opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
@@ -183,15 +193,7 @@ export class GitSource implements Source {
     });
     if (!sawPath) throw new SourceError(`${this.description}: --path ${this.subPath} does not exist at ${sha.slice(0, 12)}`);
     sizes.check();
-    return {
-      sha,
-      ref,
-      author: commit.author,
-      committer: commit.committer,
-      message: commit.message,
-      files,
-      warnings,
-    };
+    return { ...commitInfo, files, warnings };
   }
 
   private explain(err: unknown, creds: ReturnType<typeof readGitCredentials>): Error {

@@ -11,8 +11,7 @@
 import { inflateSync } from "node:zlib";
 import { SourceError } from "./revision.js";
 
-export const DEFAULT_MAX_FILES = 10_000;
-export const DEFAULT_MAX_TOTAL_BYTES = 64 * 1024 * 1024;
+export { DEFAULT_MAX_FILES, DEFAULT_MAX_TOTAL_BYTES } from "../config/git-limits.js";
 
 export interface PackLimits {
   /** Most files (blobs) one fetch may bring. */
