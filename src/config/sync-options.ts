@@ -5,7 +5,8 @@
  * Secrets are never flags: the Git token comes from --git-password-file or $SEALSYNC_GIT_PASSWORD.
  */
 import { Option, type Command } from "commander";
-import { checkDirFlag, checkFileFlag, wholeNumberFlag } from "./flag-parsers.js";
+import { checkDirFlag, checkFileFlag, durationFlag, wholeNumberFlag } from "./flag-parsers.js";
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_FILES, DEFAULT_MAX_TOTAL_BYTES } from "./git-limits.js";
 import { UsageError } from "./usage-error.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
@@ -28,6 +29,12 @@ export interface SyncFlags {
   forcePrune?: boolean;
   applysetName: string;
   maxFileSize: number;
+  maxFiles: number;
+  maxTotalSize: number;
+  /** Milliseconds. */
+  fetchTimeout: number;
+  allowInsecureHttp?: boolean;
+  gitCaFile?: string;
   kustomizeCommand: string;
   output: "text" | "json";
   keySecret?: string[];
@@ -61,6 +68,11 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--force-prune", "ignore the --max-prune circuit breaker", "FORCE_PRUNE"))
     .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
     .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(wholeNumberFlag(0)))
+    .addOption(opt("--max-files <n>", "most files one Git fetch may bring (screened before unpacking)", "MAX_FILES").default(DEFAULT_MAX_FILES).argParser(wholeNumberFlag(0)))
+    .addOption(opt("--max-total-size <bytes>", "most bytes one Git fetch may unpack to (screened before unpacking)", "MAX_TOTAL_SIZE").default(DEFAULT_MAX_TOTAL_BYTES).argParser(wholeNumberFlag(0)))
+    .addOption(opt("--fetch-timeout <duration>", "deadline of one Git fetch, all its requests included", "FETCH_TIMEOUT").default(DEFAULT_FETCH_TIMEOUT_MS, "2m").argParser(durationFlag(1)))
+    .addOption(opt("--allow-insecure-http", "accept an http:// --repo (credentials and manifests travel in clear text)", "ALLOW_INSECURE_HTTP"))
+    .addOption(opt("--git-ca-file <file>", "also trust these CA certificates (PEM) for the Git server's HTTPS", "GIT_CA_FILE"))
     .addOption(opt("--kustomize-command <path>", "kustomize v5 binary (or kubectl) that builds a --path holding a kustomization.yaml", "KUSTOMIZE_COMMAND").default("kustomize"))
     .addOption(opt("--key-secret <name>", "a Secret holding keys, which a revision may never create, change, mount or read (repeatable; default sealsync-keys)", "KEY_SECRET").argParser(collect))
     .addOption(opt("--service-account <name>", "sealsync's own ServiceAccount, which no workload from Git may use (default: asked of the API server)", "SERVICE_ACCOUNT"))
@@ -78,6 +90,9 @@ export function validateSyncFlags(flags: SyncFlags): void {
     } catch {
       throw new UsageError(`invalid flag: --repo ${JSON.stringify(flags.repo)} is not a URL (e.g. https://git.example.com/team/app.git)`);
     }
+    if (url.protocol === "http:" && !flags.allowInsecureHttp) {
+      throw new UsageError("invalid flag: --repo is plain http://; use https:// (or --allow-insecure-http on a trusted network)");
+    }
     if (!["https:", "http:"].includes(url.protocol)) throw new UsageError("invalid flag: --repo must be an https:// URL");
     if (url.username || url.password) {
       throw new UsageError("invalid flag: --repo must not contain credentials; use --git-username and --git-password-file");
@@ -85,5 +100,6 @@ export function validateSyncFlags(flags: SyncFlags): void {
   }
   if (flags.dir) checkDirFlag("--dir", flags.dir);
   if (flags.gitPasswordFile) checkFileFlag("--git-password-file", flags.gitPasswordFile, { what: "the Git password or token" });
+  if (flags.gitCaFile) checkFileFlag("--git-ca-file", flags.gitCaFile, { nonEmpty: true, what: "PEM CA certificates" });
   if (flags.kubeconfig) checkFileFlag("--kubeconfig", flags.kubeconfig, { what: "a kubeconfig" });
 }

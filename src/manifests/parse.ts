@@ -1,6 +1,7 @@
 /** Turns manifest files into documents, each remembered with its file and index. */
 import { parseAllDocuments } from "yaml";
 import { ManifestError, type DocumentRef } from "./errors.js";
+import { MAX_DEPTH, bracketDepthOver, checkDocumentLimits } from "./limits.js";
 
 export interface Document {
   ref: DocumentRef;
@@ -34,6 +35,11 @@ export function parseFiles(files: ReadonlyMap<string, Uint8Array>): { documents:
   for (const file of paths) {
     const text = Buffer.from(files.get(file) as Uint8Array).toString("utf8");
     const raw: { index: number; value: unknown }[] = [];
+    // Before any parser that may recurse: a clear error instead of a RangeError stack.
+    if (bracketDepthOver(text)) {
+      errors.push(new ManifestError({ file, index: 0 }, "parse", `nested deeper than ${MAX_DEPTH} levels; refused before parsing`));
+      continue;
+    }
     if (/\.json$/i.test(file)) {
       try {
         raw.push({ index: 0, value: JSON.parse(text) });
@@ -50,13 +56,24 @@ export function parseFiles(files: ReadonlyMap<string, Uint8Array>): { documents:
           errors.push(new ManifestError({ file, index }, "parse", `invalid YAML${at} (${e?.code ?? "error"})`));
           return;
         }
-        raw.push({ index, value: d.toJS({ maxAliasCount: 100 }) });
+        try {
+          raw.push({ index, value: d.toJS({ maxAliasCount: 100 }) });
+        } catch (err) {
+          // An alias bomb ("billion laughs"): this document is refused; the other files still report.
+          const bomb = /alias/i.test((err as Error).message);
+          errors.push(new ManifestError({ file, index }, "parse", bomb ? "too many YAML aliases (over 100 expansions: an alias bomb?)" : "invalid YAML"));
+        }
       });
     }
     for (const { index, value } of raw) {
       if (value === null || value === undefined) continue; // empty document, e.g. a trailing `---`
       if (!isObject(value)) {
         errors.push(new ManifestError({ file, index }, "parse", "a manifest document must be a mapping/object"));
+        continue;
+      }
+      const problems = checkDocumentLimits(value);
+      if (problems.length > 0) {
+        for (const p of problems) errors.push(new ManifestError({ file, index }, "parse", `${p.path || "the document"}: ${p.message}`));
         continue;
       }
       documents.push(...expandList({ ref: { file, index }, body: value }, errors));

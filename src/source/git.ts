@@ -4,13 +4,15 @@
  * from git objects in memory. This module has no push, commit or write-tree call.
  */
 import * as git from "isomorphic-git";
-import http from "isomorphic-git/http/node";
 import fs from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { SizeGuard, DEFAULT_MAX_FILE_BYTES, isManifestPath, isSkippedDir, normaliseSubPath } from "./file-rules.js";
 import { readGitCredentials, redactCredentials, type GitCredentialOptions } from "./credentials.js";
 import { SourceError, type Revision, type Source } from "./revision.js";
+import { gitHttpClient } from "./git-http.js";
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_FILES, DEFAULT_MAX_TOTAL_BYTES } from "../config/git-limits.js";
+import type { PackLimits } from "./pack-screen.js";
 import { GitTreeReader } from "./git-tree.js";
 import { readKustomizeTree } from "./kustomize-reach.js";
 import { kustomizationIn } from "./tree.js";
@@ -24,7 +26,17 @@ export interface GitSourceOptions extends GitCredentialOptions {
   /** Where the bare object store lives (one folder per URL). */
   dataDir: string;
   maxFileBytes?: number;
+  /** Most files / unpacked bytes one fetch may bring (screened before unpacking). */
+  maxFiles?: number;
+  maxTotalBytes?: number;
+  /** Deadline of one fetch (all its requests), milliseconds; default 2 minutes. */
+  fetchTimeoutMs?: number;
+  /** Plain http:// is refused unless set (--allow-insecure-http). */
+  allowInsecureHttp?: boolean;
+  /** Extra CA certificates (PEM text) to trust for HTTPS (--git-ca-file). */
+  ca?: string;
 }
+
 
 const SHA_RE = /^[0-9a-f]{40}$/;
 
@@ -49,9 +61,19 @@ export class GitSource implements Source {
     this.gitdir = path.join(opts.dataDir, "git", `${id}.git`);
   }
 
-  async fetch(): Promise<Revision> {
+  async fetch(signal?: AbortSignal): Promise<Revision> {
     const ref = this.opts.ref;
     const creds = readGitCredentials(this.opts);
+    const timeoutMs = this.opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const limits: PackLimits = {
+      maxFiles: this.opts.maxFiles ?? DEFAULT_MAX_FILES,
+      maxTotalBytes: this.opts.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES,
+    };
+    const http = gitHttpClient({
+      limits, signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+      allowInsecureHttp: this.opts.allowInsecureHttp, ca: this.opts.ca,
+    });
     // Credentials go in a header up front (one request instead of a 401 round trip), never in the URL.
     const headers: Record<string, string> = creds
       ? { Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` }
@@ -65,7 +87,7 @@ export class GitSource implements Source {
       onAuthFailure: () => ({ cancel: true }),
     };
     try {
-      const sha = ref && SHA_RE.test(ref) ? ref : await this.remoteSha(ref, auth);
+      const sha = ref && SHA_RE.test(ref) ? ref : await this.remoteSha(http, ref, auth);
       if (this.last?.sha === sha) return this.last;
       // A store that already holds the commit (a restart, a one-shot sync run again) needs no fetch.
       const stored = await this.readCommit(sha, ref ?? "HEAD").catch(() => undefined);
@@ -86,6 +108,8 @@ export class GitSource implements Source {
         throw err;
       });
     } catch (err) {
+      if (deadline.aborted) throw new SourceError(`fetch ${this.description}: no answer within ${timeoutMs / 1000} s (--fetch-timeout); abandoned`);
+      if (signal?.aborted) throw new SourceError(`fetch ${this.description}: abandoned (shutting down)`);
       throw this.explain(err, creds);
     }
     this.dropStoreIfLarge();
@@ -93,7 +117,7 @@ export class GitSource implements Source {
   }
 
   /** The commit the ref points at on the remote (one ls-refs request). */
-  private async remoteSha(ref: string | undefined, auth: Pick<Parameters<typeof git.listServerRefs>[0], "headers" | "onAuth" | "onAuthFailure">): Promise<string> {
+  private async remoteSha(http: git.HttpClient, ref: string | undefined, auth: Pick<Parameters<typeof git.listServerRefs>[0], "headers" | "onAuth" | "onAuthFailure">): Promise<string> {
     const refs = await git.listServerRefs({ http, url: this.opts.url, ...auth, protocolVersion: 2, symrefs: true, peelTags: true });
     const names = ref
       ? (ref.startsWith("refs/") ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`])
