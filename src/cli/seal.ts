@@ -5,12 +5,14 @@ import { VERSION } from "../version.js";
 import { runProgram, underContract } from "./exit.js";
 import { registerCheck } from "./seal/check.js";
 import { registerDecrypt } from "./seal/decrypt.js";
+import { registerDiff } from "./seal/diff.js";
 import { registerEncrypt } from "./seal/encrypt.js";
 import { registerKeygen } from "./seal/keygen.js";
 import { registerRecipients } from "./seal/recipients-from.js";
 import { registerReencrypt } from "./seal/reencrypt.js";
 import { registerRotate } from "./seal/rotate.js";
 import { registerSecret } from "./seal/secret.js";
+import { registerSet } from "./seal/set.js";
 import { registerUpdateKeys } from "./seal/updatekeys.js";
 
 const program = underContract(new Command())
@@ -41,5 +43,7 @@ registerUpdateKeys(program);
 registerReencrypt(program);
 registerRecipients(program);
 registerCheck(program);
+registerDiff(program);
+registerSet(program);
 
 await runProgram(program);

@@ -42,6 +42,7 @@ async function runOnce(flags: SyncFlags, dryRun: boolean): Promise<void> {
     for (const w of revision.warnings) console.error(`warning: ${w}`);
     if (flags.output === "text") console.log(describeRevision(revision));
     const result = await reconcile(revision, { ...ctx.reconcileOptions, dryRun });
+    for (const w of result.warnings) console.error(`warning: ${w}`);
     if (flags.output === "json") {
       console.log(JSON.stringify(dryRun
         ? { revision: revisionJson(revision), plan: result.plan }
