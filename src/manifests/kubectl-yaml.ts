@@ -11,9 +11,14 @@ import { MAX_NESTING_DEPTH, unsafeIntegerReason } from "./limits.js";
 
 /** A document kubectl would refuse (or sealsync refuses on purpose); offset is into the YAML text. */
 export class YamlReadError extends Error {
-  constructor(readonly offset: number | undefined, message: string) {
+  constructor(readonly offset: number | undefined, message: string, readonly syntaxCode?: string) {
     super(message);
     this.name = "YamlReadError";
+  }
+
+  /** The message with the 1-based line it happened on. */
+  at(line: number): string {
+    return this.syntaxCode ? `invalid YAML at line ${line} (${this.syntaxCode})` : `line ${line}: ${this.message}`;
   }
 }
 
@@ -391,6 +396,6 @@ export function readYamlDocument(chunk: string): JsonValue {
   const doc = (Array.isArray(docs) ? docs[0] : undefined) as Document.Parsed | undefined;
   if (!doc) return null;
   const err = doc.errors[0];
-  if (err) throw new YamlReadError(err.pos[0], `invalid YAML (${err.code})`);
+  if (err) throw new YamlReadError(err.pos[0], "invalid YAML", err.code);
   return new Decoder(doc).value(doc.contents as Node | null, 0);
 }

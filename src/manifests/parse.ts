@@ -98,8 +98,7 @@ function readYamlStream(text: string, firstIndex: number, firstLine: number, out
       out.push({ index, line: chunkLine, value: readYamlDocument(body) });
     } catch (err) {
       if (!(err instanceof YamlReadError)) throw err;
-      const at = err.offset === undefined ? "" : `line ${chunkLine + lineAt(body, err.offset) - 1}: `;
-      throw new ReadError(index, `${at}${err.message}`);
+      throw new ReadError(index, err.offset === undefined ? err.message : err.at(chunkLine + lineAt(body, err.offset) - 1));
     }
     index++;
     chunk = [];
