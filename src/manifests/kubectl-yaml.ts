@@ -391,11 +391,17 @@ export function readYamlDocument(chunk: string): JsonValue {
   }
   // libyaml's line breaks: CR LF, CR and NEL all read as LF.
   const text = chunk.replace(/\r\n?|\u0085/g, "\n");
-  const docs = parseAllDocuments(text, PARSE);
-  // go-yaml v2's Unmarshal reads the first document of its input only.
-  const doc = (Array.isArray(docs) ? docs[0] : undefined) as Document.Parsed | undefined;
-  if (!doc) return null;
-  const err = doc.errors[0];
-  if (err) throw new YamlReadError(err.pos[0], "invalid YAML", err.code);
-  return new Decoder(doc).value(doc.contents as Node | null, 0);
+  try {
+    const docs = parseAllDocuments(text, PARSE);
+    // go-yaml v2's Unmarshal reads the first document of its input only.
+    const doc = (Array.isArray(docs) ? docs[0] : undefined) as Document.Parsed | undefined;
+    if (!doc) return null;
+    const err = doc.errors[0];
+    if (err) throw new YamlReadError(err.pos[0], "invalid YAML", err.code);
+    return new Decoder(doc).value(doc.contents as Node | null, 0);
+  } catch (err) {
+    // The parser recurses per level: a crafted file can exhaust the stack before our depth check.
+    if (err instanceof RangeError) throw new YamlReadError(undefined, `the document nests deeper than ${MAX_NESTING_DEPTH} levels`);
+    throw err;
+  }
 }

@@ -6,7 +6,7 @@
  */
 import { ManifestError, type DocumentRef } from "./errors.js";
 import { readYamlDocument, YamlReadError, type JsonValue } from "./kubectl-yaml.js";
-import { unsafeIntegerReason } from "./limits.js";
+import { MAX_NESTING_DEPTH, unsafeIntegerReason } from "./limits.js";
 
 export interface Document {
   ref: DocumentRef;
@@ -60,14 +60,23 @@ function jsonValueEnd(text: string, from: number): number | undefined {
   return undefined;
 }
 
-/** JSON numbers kubectl refuses (beyond float64) or that JavaScript cannot carry exactly (integers beyond 2^53). */
-function checkJsonNumbers(json: string): string | undefined {
+/**
+ * What JSON.parse accepts but sealsync must refuse: numbers kubectl refuses (beyond float64) or that
+ * JavaScript cannot carry exactly (integers beyond 2^53), and nesting beyond the limit.
+ */
+function checkJson(json: string): string | undefined {
+  let depth = 0;
   for (let i = 0; i < json.length; i++) {
     const c = json[i] as string;
     if (c === '"') {
       for (i++; i < json.length && json[i] !== '"'; i++) if (json[i] === "\\") i++;
       continue;
     }
+    if (c === "{" || c === "[") {
+      if (++depth > MAX_NESTING_DEPTH) return `the document nests deeper than ${MAX_NESTING_DEPTH} levels`;
+      continue;
+    }
+    if (c === "}" || c === "]") depth--;
     if (c !== "-" && (c < "0" || c > "9")) continue;
     const m = /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(json.slice(i, i + 400)) as RegExpExecArray;
     const token = m[0];
@@ -152,7 +161,7 @@ function readStream(text: string): RawDocument[] {
       readYamlStream(text.slice(from), out.length, lineAt(text, from), out);
       return out;
     }
-    const reason = checkJsonNumbers(text.slice(pos, end));
+    const reason = checkJson(text.slice(pos, end));
     if (reason) throw new ReadError(out.length, `line ${lineAt(text, pos)}: ${reason}`);
     out.push({ index: out.length, line: lineAt(text, pos), value });
     pos = end as number;

@@ -34,6 +34,9 @@ export function decryptorsFor(keyring: Keyring | undefined, namespace: string): 
           throw new Error(`decrypted, the file holds ${values.length} documents where it holds ${docs.length} encrypted ones; ` +
             "encrypt every document of a multi-document file together (sops encrypt), or split the file");
         }
+        if (values.some(({ value }) => "items" in value)) {
+          throw new Error("a SOPS-encrypted list (a document with items) is not supported: encrypt its items as separate documents");
+        }
         return values.map(({ value }) => ({ object: value, keyId }));
       },
     },
