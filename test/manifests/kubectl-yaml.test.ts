@@ -79,7 +79,11 @@ function sealsyncOutcome(file: string): Outcome {
   // Validation refuses what kubectl cannot map: a document without apiVersion or kind.
   const kindless = documents.find((d) => typeof d.body.apiVersion !== "string" || typeof d.body.kind !== "string");
   if (kindless) return { ok: false, text: "apiVersion and kind are required" };
-  return { ok: true, text: canonical(JSON.parse(JSON.stringify(documents.map((d) => d.body)))) };
+  // kubectl fills in its context's namespace ("default"); sealsync its own, after validation (which
+  // test/sync/kubectl-yaml.test.ts covers).
+  const objects = documents.map((d) => JSON.parse(JSON.stringify(d.body)) as { metadata?: { namespace?: unknown } });
+  for (const o of objects) o.metadata = { namespace: "default", ...o.metadata };
+  return { ok: true, text: canonical(objects) };
 }
 
 const kubectl = new Map<string, Outcome>();

@@ -79,7 +79,8 @@ async function sealsyncDecrypts(file: string): Promise<unknown[]> {
   const docs = documents.filter((d) => sops?.matches(d.body));
   expect(docs).toHaveLength(documents.length);
   const out = await sops?.decryptFile(docs, { path: rel, bytes });
-  return (out ?? []).map((d) => d.object);
+  // kubectl fills in its context's namespace ("default"); sealsync its own when it applies.
+  return (out ?? []).map((d) => ({ ...d.object, metadata: { namespace: "default", ...(d.object.metadata as object) } }));
 }
 
 describe("SOPS files are applied as kubectl reads `sops -d`", () => {
@@ -88,9 +89,13 @@ describe("SOPS files are applied as kubectl reads `sops -d`", () => {
     const ours = await sealsyncDecrypts(file);
     expect(ours).toEqual(await kubectlReadsSopsOutput(file));
     // The unencrypted 0755 is 493 either way; the encrypted "0755" stays the text it was.
-    const first = ours[0] as { spec_unencrypted_looking: Record<string, unknown>; data: Record<string, unknown> };
+    const first = ours[0] as { spec_unencrypted_looking: Record<string, unknown>; data: Record<string, unknown>; metadata: { labels: unknown } };
     expect(first.spec_unencrypted_looking.mode).toBe(493);
     expect(first.data).toMatchObject({ mode: "0755", flag: "yes" });
+    // Where the readings differ, sops' wins: it reads `yes` and the key `on` as text and `sops -d`
+    // quotes them, where kubectl reading the file itself would see booleans.
+    expect(first.spec_unencrypted_looking.flag).toBe("yes");
+    expect(first.metadata.labels).toEqual({ on: "x" });
   });
 
   it("gives the same object as sops -d | kubectl for a SOPS JSON file", async () => {

@@ -20,7 +20,7 @@ const MANIFESTS = `apiVersion: v1
 kind: ConfigMap
 metadata:
   name: scripts
-  labels: &labels
+  labels:
     app: backup
 data:
   run.sh: |
@@ -32,7 +32,8 @@ apiVersion: batch/v1
 kind: CronJob
 metadata:
   name: backup
-  labels: *labels
+  labels: &labels
+    app: backup
 spec:
   schedule: "0 3 * * *"
   successfulJobsHistoryLimit: 0x3
@@ -40,6 +41,8 @@ spec:
     spec:
       backoffLimit: 1_0
       template:
+        metadata:
+          labels: *labels
         spec:
           restartPolicy: OnFailure
           containers:
@@ -100,8 +103,9 @@ describe("YAML 1.1 manifests synced end to end", () => {
     expect(ours.spec?.successfulJobsHistoryLimit).toBe(3);
     expect(ours.spec?.jobTemplate.spec?.backoffLimit).toBe(10);
     expect(ours.spec).toEqual(theirs.spec);
-    // The alias *labels: the same labels as the ConfigMap's (sealsync adds its ApplySet label).
+    // The alias *labels: the CronJob's own labels again (sealsync adds its ApplySet label to those).
     expect(ours.metadata?.labels).toMatchObject({ app: "backup" });
+    expect(ours.spec?.jobTemplate.spec?.template.metadata?.labels).toEqual({ app: "backup" });
 
     const apps = kc.makeApiClient(AppsV1Api);
     const web = await apps.readNamespacedDeployment({ name: "web", namespace: f.namespace });
