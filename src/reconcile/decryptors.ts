@@ -1,8 +1,6 @@
 /** The decryptors of a reconcile, over the keyring: SOPS (age identities) and SealedSecrets (RSA keys). */
 import type { Keyring } from "../crypto/keyring.js";
-import { decryptSopsFile } from "../crypto/sops/file.js";
-import { formatForPath } from "../crypto/sops/format/index.js";
-import { isSopsDocument } from "../crypto/sops/index.js";
+import { decryptSopsFile, formatForPath, isSopsDocument } from "../crypto/sops/index.js";
 import { isSealedSecret, unsealSealedSecret } from "../crypto/sealed/index.js";
 import type { DocumentDecryptor } from "../manifests/decrypt.js";
 import { ManifestError } from "../manifests/errors.js";
@@ -38,6 +36,12 @@ export function decryptorsFor(keyring: Keyring | undefined, namespace: string): 
           throw new Error("a SOPS-encrypted list (a document with items) is not supported: encrypt its items as separate documents");
         }
         return values.map(({ value }) => ({ object: value, keyId }));
+      },
+      async decryptBytes(bytes, format, file) {
+        const identities = [...(keyring?.ageIdentities() ?? [])];
+        if (identities.length === 0) throw new Error(`SOPS-encrypted, but ${NO_KEYS}`);
+        const out = await decryptSopsFile(bytes, { format, file, identities });
+        return { plaintext: out.plaintext.revealBytes(), keyId: out.keyId };
       },
     },
     {
