@@ -124,4 +124,16 @@ describe("kustomize build refusals", () => {
     expect(message).not.toContain("sealsync-kref-");
     expect(message).not.toContain(CANARY);
   });
+
+  it("a SOPS .env generator source whose MAC does not match the file as written in Git", async () => {
+    const env = sopsEncryptAs("app.env", `API_KEY=${CANARY}\nMODE=x\n`, keys.ageRecipient);
+    // Drop one value: every remaining value still decrypts, but the MAC over the file no longer matches.
+    const tampered = env.split("\n").filter((l) => !l.startsWith("MODE=")).join("\n");
+    const message = await refusal({
+      "app/kustomization.yaml": kustomization({ secretGenerator: [{ name: "app", envs: ["app.sops.env"] }] }),
+      "app/app.sops.env": tampered,
+    });
+    expect(message).toMatch(/app\/app\.sops\.env \(document 0\): .*MAC/i);
+    expect(message).not.toContain(CANARY);
+  });
 });
