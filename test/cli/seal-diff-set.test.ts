@@ -179,6 +179,22 @@ function sealOnTerminal(sb: Sandbox, args: string[], answer: string): Promise<{ 
   });
 }
 
+describe("seal set under data: of a Secret", () => {
+  it("base64-encodes the value (--from-file bytes as they are), adding the data: map when missing", () => {
+    const sb = sandbox();
+    const r = sb.ageKeygen("k.txt");
+    sopsEncrypt(sb, r, SECRET, "s.yaml");
+    writeFileSync(path.join(sb.dir, "blob.bin"), Buffer.from([0, 1, 2, 255]));
+    expect(sb.seal(["set", "--key", "k.txt", "--from-file", "blob.bin", "s.yaml", "data.tls.key"])).toEqual({
+      exitCode: 0, stdout: "", stderr: "s.yaml: added data.\"tls.key\" (base64-encoded, as data of a Secret); other values' ciphertexts unchanged, MAC updated\n",
+    });
+    expect(sb.seal(["set", "--key", "k.txt", "s.yaml", "data.tls.crt"], { input: "cert\n" }).exitCode).toBe(0);
+    const dec = sops(sb, ["-d", "s.yaml"]);
+    expect(dec).toMatchObject({ exitCode: 0, stderr: "" });
+    expect(dec.stdout).toBe(`${SECRET}data:\n    tls.key: AAEC/w==\n    tls.crt: Y2VydA==\n`);
+  });
+});
+
 describe("seal set on a terminal", () => {
   it("prompts without echoing what is typed, and sops reads the value", async () => {
     const sb = sandbox();
