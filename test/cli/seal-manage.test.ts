@@ -53,10 +53,10 @@ data:
     const sb = sandbox();
     const r = sb.ageKeygen("k.txt");
     const dup = sb.seal(["secret", "x", "--age", r, "--from-literal", "a=1", "--from-literal", "a=2"]);
-    expect(dup).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(dup).toMatchObject({ exitCode: 2, stdout: "" });
     expect(dup.stderr).toContain('key "a" is given more than once');
     const none = sb.seal(["secret", "x", "--age", r]);
-    expect(none).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(none).toMatchObject({ exitCode: 2, stdout: "" });
     expect(none.stderr).toContain("no data");
   });
 });
