@@ -147,10 +147,10 @@ describe("seal set and seal diff, against sops set", () => {
     sopsEncrypt(sb, r, SECRET, "s.yaml");
     const before = readFileSync(path.join(sb.dir, "s.yaml"), "utf8");
     expect(sb.seal(["set", "--key", "k.txt", "s.yaml", "stringData"], { input: "x" })).toEqual({
-      exitCode: 1, stdout: "", stderr: "seal set: stringData: is a map, not a value\n",
+      exitCode: 2, stdout: "", stderr: "seal set: stringData: is a map, not a value\n",
     });
     expect(sb.seal(["unset", "--key", "k.txt", "s.yaml", "stringData.nope"])).toEqual({
-      exitCode: 1, stdout: "", stderr: "seal unset: stringData.nope: no such key in s.yaml\n",
+      exitCode: 2, stdout: "", stderr: "seal unset: stringData.nope: no such key in s.yaml\n",
     });
     const wrong = sb.seal(["set", "--key", "other.txt", "s.yaml", "stringData.password"], { input: NEW_CANARY });
     expect(wrong.exitCode).toBe(1);
@@ -256,7 +256,7 @@ describe("seal diff --git", () => {
     expect(files.find((f) => f.file === "api.sealed.yaml")!.objects![0]).toMatchObject({ itemsChanged: ["token"], decrypted: true });
     expect(kubesealUnseal(readFileSync(path.join(sb.dir, "api.sealed.yaml"), "utf8"), [path.join(sb.dir, "cluster/tls.key")]).exitCode).toBe(0);
 
-    expect(sb.seal(["diff", "--git", "nope..feature"])).toEqual({ exitCode: 1, stdout: "", stderr: "seal diff: nope: not a revision in this repository\n" });
+    expect(sb.seal(["diff", "--git", "nope..feature"])).toEqual({ exitCode: 2, stdout: "", stderr: "seal diff: nope: not a revision in this repository\n" });
     expectNoCanary(text.stdout, md.stdout, keyed.stdout, keyed.stderr);
   });
 });
