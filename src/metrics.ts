@@ -36,6 +36,8 @@ export interface Metrics {
   decryptFailed(format: DecryptFormat): void;
   /** One Git fetch ended (ok = false counts an error too). */
   gitFetched(seconds: number, ok: boolean): void;
+  /** A revision refused because its signatures did not verify (--verify). */
+  verificationFailed(): void;
   leader(isLeader: boolean): void;
 }
 
@@ -92,12 +94,16 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     buckets: FETCH_BUCKETS, registers: [registry],
   });
   const fetchErrors = new Counter({ name: `${p}git_fetch_errors_total`, help: "Failed Git fetches.", registers: [registry] });
+  const verifyFailures = new Counter({
+    name: `${p}source_verification_failures_total`, help: "Revisions refused because a commit or tag signature did not verify.", registers: [registry],
+  });
   const leader = new Gauge({ name: `${p}leader`, help: "1 while this replica holds the leader lease.", registers: [registry] });
 
   // Zero-valued series exist from the start, so rate() and absent() behave before the first event.
   for (const result of ["success", "failure"] satisfies ReconcileResult[]) reconciles.inc({ result }, 0);
   for (const format of ["sops", "sealed"] satisfies DecryptFormat[]) decrypt.inc({ format }, 0);
   fetchErrors.inc(0);
+  verifyFailures.inc(0);
   leader.set(0);
 
   const seconds = (s: number) => (Number.isFinite(s) && s >= 0 ? s : 0);
@@ -125,6 +131,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     gitFetched(s, ok) {
       fetchDuration.observe(seconds(s));
       if (!ok) fetchErrors.inc();
+    },
+    verificationFailed() {
+      verifyFailures.inc();
     },
     leader(isLeader) {
       leader.set(isLeader ? 1 : 0);

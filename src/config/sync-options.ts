@@ -10,7 +10,11 @@ import { Discovery } from "../kube/discovery.js";
 import { decryptorsFor } from "../reconcile/decryptors.js";
 import type { ReconcileOptions } from "../reconcile/sync.js";
 import { DirSource } from "../source/dir.js";
-import { GitSource } from "../source/git.js";
+import { GitSource, storeId } from "../source/git.js";
+import { RollbackGuard } from "../source/rollback.js";
+import { TrustedKeys } from "../source/verify/trusted-keys.js";
+import { CommitVerifier, VERIFY_MODES, type VerifyMode } from "../source/verify/verifier.js";
+import path from "node:path";
 import type { Source } from "../source/revision.js";
 import { UsageError } from "./usage-error.js";
 
@@ -35,6 +39,11 @@ export interface SyncFlags {
   applysetName: string;
   maxFileSize: number;
   output: "text" | "json";
+  verify: VerifyMode;
+  verifyKeys?: string;
+  verifyAllowedSigners?: string;
+  verifySince?: string;
+  refuseRollback?: boolean;
 }
 
 export { UsageError };
@@ -69,7 +78,12 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--force-prune", "ignore the --max-prune circuit breaker", "FORCE_PRUNE"))
     .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
     .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(nonNegativeInt("--max-file-size")))
-    .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"));
+    .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"))
+    .addOption(opt("--verify <mode>", "require signed commits/tags: off, head, tag, tag-and-head or strict (every commit since the last verified one)", "VERIFY").choices(VERIFY_MODES).default("off"))
+    .addOption(opt("--verify-keys <dir>", "folder of trusted signing keys: *.asc (OpenPGP), *.pub/*.sshpub (SSH); re-read when it changes", "VERIFY_KEYS"))
+    .addOption(opt("--verify-allowed-signers <file>", "git allowed_signers file of trusted SSH signing keys (namespaces, valid-after/valid-before honoured)", "VERIFY_ALLOWED_SIGNERS"))
+    .addOption(opt("--verify-since <sha>", "--verify strict: the reviewed commit to start from when nothing was verified yet", "VERIFY_SINCE"))
+    .addOption(opt("--refuse-rollback", "refuse a commit that does not descend from the last applied one (default: apply it with a warning)", "REFUSE_ROLLBACK"));
 }
 
 export interface SyncContext {
@@ -96,12 +110,13 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       throw new UsageError("invalid flag: --repo must not contain credentials; use --git-username and --git-password-file");
     }
   }
+  const trust = await buildTrust(flags);
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const namespace = flags.namespace ?? defaultNamespace(kubeConfig);
   const source: Source = flags.repo
     ? new GitSource({
       url: flags.repo, ref: flags.ref, path: flags.path, dataDir: flags.dataDir,
-      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize,
+      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize, ...trust,
     })
     : new DirSource({ dir: flags.dir as string, path: flags.path, maxFileBytes: flags.maxFileSize });
   const keyring = flags.keys.length > 0 || flags.keysFromSecrets
@@ -126,4 +141,25 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       client.close();
     },
   };
+}
+
+/** --verify and rollback detection for a Git source: validated and loaded up front (a bad key file fails here). */
+async function buildTrust(flags: SyncFlags): Promise<{ verifier?: CommitVerifier; rollback?: RollbackGuard }> {
+  const mode = flags.verify ?? "off";
+  const trustFlags = flags.verifyKeys || flags.verifyAllowedSigners || flags.verifySince;
+  if (!flags.repo) {
+    if (mode !== "off" || flags.refuseRollback) throw new UsageError("invalid flags: --verify and --refuse-rollback need --repo (a directory has no commits to check)");
+    return {};
+  }
+  if (flags.verifySince && !/^[0-9a-f]{40}$/.test(flags.verifySince)) throw new UsageError("invalid flag: --verify-since must be a full 40-character commit SHA");
+  if (mode === "off" && trustFlags) throw new UsageError("invalid flags: --verify-keys, --verify-allowed-signers and --verify-since need --verify MODE");
+  if (mode !== "off" && !flags.verifyKeys && !flags.verifyAllowedSigners) {
+    throw new UsageError(`invalid flags: --verify ${mode} needs trusted keys: --verify-keys DIR and/or --verify-allowed-signers FILE`);
+  }
+  const state = (name: string) => path.join(flags.dataDir, "git", `${storeId(flags.repo as string)}.${name}.json`);
+  const rollback = new RollbackGuard({ stateFile: state("applied"), refuse: flags.refuseRollback ?? false });
+  if (mode === "off") return { rollback };
+  const keys = new TrustedKeys({ dir: flags.verifyKeys, allowedSignersFile: flags.verifyAllowedSigners });
+  await keys.current();
+  return { rollback, verifier: new CommitVerifier({ mode, keys, since: flags.verifySince, stateFile: state("verified") }) };
 }

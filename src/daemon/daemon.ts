@@ -21,6 +21,8 @@ import { ReconcileRefusedError, reconcile, type ReconcileResult } from "../recon
 import { countActions } from "../reconcile/changeset.js";
 import { startServer, type RunningServer } from "../server/index.js";
 import { subject, type Revision } from "../source/revision.js";
+import { RollbackRefusedError, describeRewind } from "../source/rollback.js";
+import { VerificationError } from "../source/verify/verifier.js";
 import { VERSION } from "../version.js";
 import { DriftWatcher, type DriftSignal } from "./drift-watch.js";
 import { writeStatus } from "./status.js";
@@ -197,9 +199,11 @@ export class Daemon {
       this.metrics.gitFetched((Date.now() - started) / 1000, true);
     } catch (err) {
       this.metrics.gitFetched((Date.now() - started) / 1000, false);
+      if (err instanceof VerificationError || err instanceof RollbackRefusedError) return this.#sourceRefused(err, started);
       return this.#failed("FetchFailed", err as Error, undefined, started);
     }
     for (const w of revision.warnings) this.log.warn({ revision: revision.sha }, w);
+    if (revision.rewound && revision.sha !== this.#lastRevision) await this.#reportRewind(revision, revision.rewound, false);
 
     const sameRevision = revision.sha === this.#lastRevision;
     const timerOnly = [...triggers].every((t) => t === "timer");
@@ -217,6 +221,7 @@ export class Daemon {
     try {
       const result = await reconcile(revision, { ...this.#ctx.reconcileOptions, dryRun: reportOnly });
       await this.#report(result, drift, reportOnly, started, quiet);
+      if (!reportOnly && !result.failed) this.#ctx.source.applied?.(revision.sha);
       this.#lastRevision = revision.sha;
       this.#passesSinceApply = 0;
       if (result.failed) return { ok: false, revision: revision.sha, error: new Error("some objects failed to apply; nothing was pruned") };
@@ -251,8 +256,30 @@ export class Daemon {
       committer: revision.committer ? `${revision.committer.name} <${revision.committer.email}>` : undefined,
       commitTime: revision.committer ? new Date(revision.committer.timestamp * 1000).toISOString() : undefined,
       subject: revision.message ? subject(revision.message) : undefined,
-      signature: "not-checked",
+      signature: revision.verification ? "verified" : "not-checked",
+      signer: revision.verification?.signer,
+      verifyMode: revision.verification?.mode as "head" | undefined,
     });
+  }
+
+  /** A revision the source refused before reading it: a signature that did not verify, or a refused rollback. */
+  async #sourceRefused(err: VerificationError | RollbackRefusedError, started: number): Promise<PassOutcome> {
+    if (err instanceof RollbackRefusedError) {
+      await this.#reportRewind({ sha: err.target, ref: this.flags.ref }, err.rewind, true);
+      return this.#failed("RollbackRefused", err, { sha: err.target } as Revision, started);
+    }
+    this.metrics.verificationFailed();
+    const mode = this.flags.verify === "off" ? undefined : this.flags.verify;
+    await this.#record({ action: "verification-failed", ref: this.flags.ref, verifyMode: mode, object: err.object, signer: err.fingerprint, message: err.message });
+    await this.#events.sourceWarning("VerificationFailed", undefined, err.message);
+    return this.#failed("VerificationFailed", err, undefined, started);
+  }
+
+  async #reportRewind(revision: { sha: string; ref?: string }, rewind: { from: string; kind: "ancestor" | "diverged" }, refused: boolean): Promise<void> {
+    const message = `${describeRewind(revision.sha, rewind)}${refused ? " (refused: --refuse-rollback)" : " (applying it: pass --refuse-rollback to refuse)"}`;
+    this.log.warn({ revision: revision.sha, from: rewind.from, rewind: rewind.kind, refused }, message);
+    await this.#record({ action: "source-rewound", revision: revision.sha, from: rewind.from, rewind: rewind.kind, refused: refused ? "yes" : "no", ref: revision.ref });
+    await this.#events.sourceWarning("SourceRewound", revision.sha, message);
   }
 
   async #report(result: ReconcileResult, drift: Map<string, DriftSignal>, reportOnly: boolean, started: number, quiet: boolean): Promise<void> {
@@ -314,7 +341,7 @@ export class Daemon {
     }
     const resources = [...new Map(result.desired.map((d) => [`${d.resource.group}/${d.resource.kind}`, d.resource] as [string, ResourceInfo])).values()];
     this.#drift.update(this.#setId(), resources, result.listedAt);
-    await this.#writeStatus(revision.sha, result.desired.length);
+    await this.#writeStatus(revision.sha, result.desired.length, undefined, revision.verification);
   }
 
   #setId(): string {
@@ -331,7 +358,7 @@ export class Daemon {
     return { ok: false, revision: revision?.sha, error: err };
   }
 
-  async #writeStatus(attempted?: string, objects?: number, error?: string): Promise<void> {
+  async #writeStatus(attempted?: string, objects?: number, error?: string, verification?: Revision["verification"]): Promise<void> {
     try {
       await writeStatus(this.#ctx.client, this.#ctx.namespace, this.flags.applysetName ?? DEFAULT_PARENT_NAME, {
         ...this.loop.status,
@@ -341,6 +368,7 @@ export class Daemon {
         // The loop counts this failure only after the pass returns, hence + 1.
         phase: error ? (this.loop.status.consecutiveFailures + 1 >= STALLED_AFTER ? "Stalled" : "Reconciling") : "Ready",
         managedObjects: objects,
+        verification: verification ? { mode: verification.mode, signer: verification.signer } : undefined,
         time: new Date().toISOString(),
       });
     } catch (e) {

@@ -32,6 +32,11 @@ export interface GitSourceOptions extends GitCredentialOptions {
 
 const SHA_RE = /^[0-9a-f]{40}$/;
 
+/** One object store (and its state files) per repository URL. */
+export function storeId(url: string): string {
+  return createHash("sha256").update(new URL(url).toString()).digest("hex").slice(0, 16);
+}
+
 /** More packs than this (one per fetched commit) and the store is dropped and fetched afresh: bounded disk and memory. */
 const MAX_PACKS = 8;
 
@@ -49,8 +54,7 @@ export class GitSource implements Source {
     }
     this.description = url.toString();
     this.subPath = normaliseSubPath(opts.path ?? ".");
-    const id = createHash("sha256").update(url.toString()).digest("hex").slice(0, 16);
-    this.gitdir = path.join(opts.dataDir, "git", `${id}.git`);
+    this.gitdir = path.join(opts.dataDir, "git", `${storeId(opts.url)}.git`);
   }
 
   async fetch(): Promise<Revision> {
@@ -94,7 +98,9 @@ export class GitSource implements Source {
       // Trust before content: signatures and ancestry are checked before any file of the commit is read.
       const verification = await this.opts.verifier?.verify(store, { commit: sha, tag: target.tag, ref: ref ?? "HEAD" });
       const rewound = await this.opts.rollback?.check(store, sha);
-      this.last = { ...(await this.readCommit(sha, ref ?? "HEAD")), verification, rewound };
+      const read = await this.readCommit(sha, ref ?? "HEAD");
+      const { warnings: keyWarnings = [], ...checked } = verification ?? {};
+      this.last = { ...read, warnings: [...keyWarnings, ...read.warnings], verification: verification && (checked as typeof verification), rewound };
     } catch (err) {
       throw this.explain(err, creds);
     }

@@ -20,7 +20,9 @@ export interface CommitNode {
   time: number;
 }
 
-export class HistoryError extends Error {}
+export class HistoryError extends Error {
+  override name = "HistoryError";
+}
 
 /** Reads commits, deepening the store when one is missing. */
 export class CommitReader {

@@ -24,7 +24,9 @@ export interface TrustedSet {
   pgp: PgpTrustedKey[];
 }
 
-export class TrustError extends Error {}
+export class TrustError extends Error {
+  override name = "TrustError";
+}
 
 export const TRUSTED_KEY_FILE = /\.(asc|pub|sshpub)$/;
 

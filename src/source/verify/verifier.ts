@@ -28,6 +28,8 @@ export interface Verification {
   signer: string;
   /** Commits whose signatures were checked (strict: the whole new range). */
   commits: number;
+  /** A trusted-keys reload that failed (the previous keys were used). */
+  warnings?: string[];
 }
 
 export class VerificationError extends SourceError {
@@ -44,7 +46,6 @@ export interface VerifierOptions {
   since?: string;
   /** strict: the file remembering the last verified commit. */
   stateFile: string;
-  onKeysReloadError?: (err: Error) => void;
 }
 
 export interface VerifyTarget {
@@ -89,7 +90,8 @@ export class CommitVerifier {
   }
 
   async verify(store: ObjectStore, target: VerifyTarget): Promise<Verification> {
-    const set = await this.opts.keys.current(this.opts.onKeysReloadError);
+    const warnings: string[] = [];
+    const set = await this.opts.keys.current((err) => warnings.push(`trusted keys not reloaded, the previous ones stay in force: ${err.message}`));
     const { mode } = this.opts;
     const signers: string[] = [];
     const read = async (oid: string, type: "commit" | "tag") => {
@@ -138,7 +140,7 @@ export class CommitVerifier {
       if (!signers.length) signers.push("(already verified)");
       this.#remember(target.commit);
     }
-    return { mode, signer: [...new Set(signers)].join(","), commits };
+    return { mode, signer: [...new Set(signers)].join(","), commits, ...(warnings.length ? { warnings } : {}) };
   }
 
   #lastVerified(): string | undefined {
