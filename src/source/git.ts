@@ -14,6 +14,7 @@ import { SourceError, type Revision, type Source } from "./revision.js";
 import type { ObjectStore } from "./history.js";
 import type { RollbackGuard } from "./rollback.js";
 import type { CommitVerifier } from "./verify/verifier.js";
+import { tolerateDanglingHead } from "./dangling-head.js";
 
 export interface GitSourceOptions extends GitCredentialOptions {
   url: string;
@@ -31,6 +32,8 @@ export interface GitSourceOptions extends GitCredentialOptions {
 }
 
 const SHA_RE = /^[0-9a-f]{40}$/;
+/** For fetches: a remote HEAD naming a missing branch must not stop `--ref main`. */
+const fetchHttp = tolerateDanglingHead(http);
 
 /** One object store (and its state files) per repository URL. */
 export function storeId(url: string): string {
@@ -81,13 +84,13 @@ export class GitSource implements Source {
         ? { singleBranch: false }
         : { singleBranch: true, remoteRef: ref ?? "HEAD", ref: ref ?? "HEAD" };
       const store = this.objectStore(async (depth) => {
-        await git.fetch({ fs, http, gitdir: this.gitdir, remote: "origin", ...auth, ...fetchArgs, depth, relative: true, tags: false, prune: false });
+        await git.fetch({ fs, http: fetchHttp, gitdir: this.gitdir, remote: "origin", ...auth, ...fetchArgs, depth, relative: true, tags: false, prune: false });
       });
       // A store that already holds the objects (a restart, a one-shot sync run again) needs no fetch.
       if (!(await store.read(sha)) || (target.tag && !(await store.read(target.tag)))) {
         await this.ensureRepo();
         const result = await git.fetch({
-          fs, http, gitdir: this.gitdir, remote: "origin", ...auth, ...fetchArgs,
+          fs, http: fetchHttp, gitdir: this.gitdir, remote: "origin", ...auth, ...fetchArgs,
           ...(fetchArgs.singleBranch ? { depth: 1 } : {}),
           tags: false,
           prune: false,

@@ -51,6 +51,8 @@ export class CommitReader {
 
 const T = 1; // reachable from the target
 const A = 2; // reachable from the anchor
+/** Anchor-side commits this much older than the oldest target-only one are still walked (clock skew, equal times). */
+const SKEW_SECONDS = 3600;
 
 export interface RangeResult {
   /** Commits reachable from target and not from anchor, newest first (target included unless it is anchor's). */
@@ -85,10 +87,15 @@ export async function walkRange(reader: CommitReader, target: string, anchor?: s
   await mark(target, T, true);
   // The anchor may be gone from the remote (a force-push): then nothing is known to be verified.
   if (anchor) await mark(anchor, A, false);
-  while (queue.some((n) => ((flags.get(n.oid) ?? 0) & A) === 0)) {
+  // Oldest commit taken as target-only so far: anchor-side commits around it may still reach it.
+  let floor = Infinity;
+  const unfinished = () => queue.some((n) => ((flags.get(n.oid) ?? 0) & A) === 0)
+    || (queue.length > 0 && (queue[queue.length - 1] as CommitNode).time >= floor - SKEW_SECONDS);
+  while (unfinished()) {
     const node = queue.pop() as CommitNode;
     popped.add(node.oid);
     const bits = flags.get(node.oid) ?? 0;
+    if (bits === T) floor = Math.min(floor, node.time);
     // Parents of an anchor-side commit the remote no longer has are not required; target-side ones are.
     for (const p of node.parents) await mark(p, bits, bits === T);
   }
