@@ -10,6 +10,7 @@ import { registerRecipients } from "./seal/recipients-from.js";
 import { registerReencrypt } from "./seal/reencrypt.js";
 import { registerRotate } from "./seal/rotate.js";
 import { registerSecret } from "./seal/secret.js";
+import { registerTrust } from "./seal/trust.js";
 import { registerUpdateKeys } from "./seal/updatekeys.js";
 
 const program = new Command()
@@ -41,5 +42,6 @@ registerUpdateKeys(program);
 registerReencrypt(program);
 registerRecipients(program);
 registerCheck(program);
+registerTrust(program);
 
 await program.parseAsync(process.argv);

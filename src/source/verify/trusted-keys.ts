@@ -113,3 +113,36 @@ export function sshKeyTrust(set: TrustedSet, key: SshPublicKey, when: Date): { t
   }
   return { trusted: false, reason: `SSH key ${key.fingerprint} is in the allowed signers but ${problems.join("; ")}` };
 }
+
+export interface TrustedKeyInfo {
+  /** "ssh" or "openpgp". */
+  format: "ssh" | "openpgp";
+  /** Key type: ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa, …; for OpenPGP the algorithm (eddsa, rsaEncryptSign…). */
+  type: string;
+  fingerprint: string;
+  /** The SSH comment or the OpenPGP user ID. */
+  label: string;
+}
+
+/** What a key file holds (validated as --verify-keys would load it); throws naming the line that is wrong. */
+export async function describeKeyText(text: string, name: string): Promise<TrustedKeyInfo[]> {
+  if (text.includes("-----BEGIN PGP PUBLIC KEY BLOCK-----")) {
+    try {
+      return (await readPgpKeys(text)).map((k) => ({ format: "openpgp", type: k.key.getAlgorithmInfo().algorithm, fingerprint: k.fingerprint, label: k.userId }));
+    } catch (err) {
+      throw new TrustError(`${name}: ${(err as Error).message}`);
+    }
+  }
+  if (text.includes("PRIVATE KEY")) throw new TrustError(`${name}: this is a private key: give the public key (the .pub file, or gpg --armor --export)`);
+  const out: TrustedKeyInfo[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    try {
+      const parsed = parseSshKeyLine(line);
+      if (parsed) out.push({ format: "ssh", type: parsed.key.type, fingerprint: parsed.key.fingerprint, label: parsed.comment });
+    } catch (err) {
+      throw new TrustError(`${name}:${i + 1}: ${(err as Error).message}`);
+    }
+  });
+  if (out.length === 0) throw new TrustError(`${name}: no public key found (expected SSH public key lines or an armored OpenPGP public key)`);
+  return out;
+}
