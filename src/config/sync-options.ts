@@ -12,6 +12,7 @@ import type { ReconcileOptions } from "../reconcile/sync.js";
 import { DirSource } from "../source/dir.js";
 import { GitSource, storeId } from "../source/git.js";
 import { RollbackGuard } from "../source/rollback.js";
+import { GitHubAppCredentials } from "../source/github-app.js";
 import { TrustedKeys } from "../source/verify/trusted-keys.js";
 import { CommitVerifier, VERIFY_MODES, type VerifyMode } from "../source/verify/verifier.js";
 import path from "node:path";
@@ -44,6 +45,12 @@ export interface SyncFlags {
   verifyAllowedSigners?: string;
   verifySince?: string;
   refuseRollback?: boolean;
+  githubAppId?: string;
+  githubAppInstallationId?: string;
+  githubAppInstallationOwner?: string;
+  githubAppPrivateKeyFile?: string;
+  githubAppSecretDir?: string;
+  githubApiUrl?: string;
 }
 
 export { UsageError };
@@ -83,6 +90,12 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--verify-keys <dir>", "folder of trusted signing keys: *.asc (OpenPGP), *.pub/*.sshpub (SSH); re-read when it changes", "VERIFY_KEYS"))
     .addOption(opt("--verify-allowed-signers <file>", "git allowed_signers file of trusted SSH signing keys (namespaces, valid-after/valid-before honoured)", "VERIFY_ALLOWED_SIGNERS"))
     .addOption(opt("--verify-since <sha>", "--verify strict: the reviewed commit to start from when nothing was verified yet", "VERIFY_SINCE"))
+    .addOption(opt("--github-app-id <id>", "authenticate to GitHub as this GitHub App (installation token, contents:read of --repo)", "GITHUB_APP_ID"))
+    .addOption(opt("--github-app-installation-id <id>", "the app's installation (default: looked up for --repo)", "GITHUB_APP_INSTALLATION_ID"))
+    .addOption(opt("--github-app-installation-owner <owner>", "look the installation up for this account instead of the repository's owner", "GITHUB_APP_INSTALLATION_OWNER"))
+    .addOption(opt("--github-app-private-key-file <file>", "the app's private key (PEM), re-read at each token exchange", "GITHUB_APP_PRIVATE_KEY_FILE"))
+    .addOption(opt("--github-app-secret-dir <dir>", "a mounted Flux GitHub App Secret (githubAppID, githubAppInstallationID, githubAppPrivateKey, githubAppBaseURL)", "GITHUB_APP_SECRET_DIR"))
+    .addOption(opt("--github-api-url <url>", "GitHub API base URL (Enterprise: https://HOST/api/v3)", "GITHUB_API_URL"))
     .addOption(opt("--refuse-rollback", "refuse a commit that does not descend from the last applied one (default: apply it with a warning)", "REFUSE_ROLLBACK"));
 }
 
@@ -111,12 +124,13 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
     }
   }
   const trust = await buildTrust(flags);
+  const credentialProvider = buildGitHubApp(flags);
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const namespace = flags.namespace ?? defaultNamespace(kubeConfig);
   const source: Source = flags.repo
     ? new GitSource({
       url: flags.repo, ref: flags.ref, path: flags.path, dataDir: flags.dataDir,
-      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize, ...trust,
+      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize, ...trust, credentialProvider,
     })
     : new DirSource({ dir: flags.dir as string, path: flags.path, maxFileBytes: flags.maxFileSize });
   const keyring = flags.keys.length > 0 || flags.keysFromSecrets
@@ -162,4 +176,17 @@ async function buildTrust(flags: SyncFlags): Promise<{ verifier?: CommitVerifier
   const keys = new TrustedKeys({ dir: flags.verifyKeys, allowedSignersFile: flags.verifyAllowedSigners });
   await keys.current();
   return { rollback, verifier: new CommitVerifier({ mode, keys, since: flags.verifySince, stateFile: state("verified") }) };
+}
+
+/** --github-app-*: installation tokens instead of a static password. */
+function buildGitHubApp(flags: SyncFlags): (() => Promise<{ username: string; password: string }>) | undefined {
+  const app = flags.githubAppId || flags.githubAppSecretDir || flags.githubAppPrivateKeyFile || flags.githubAppInstallationId;
+  if (!app) return undefined;
+  if (!flags.repo) throw new UsageError("invalid flags: --github-app-* need --repo");
+  if (flags.gitUsername || flags.gitPasswordFile) throw new UsageError("invalid flags: use either --github-app-* or --git-username/--git-password-file, not both");
+  const tokens = new GitHubAppCredentials({
+    appId: flags.githubAppId, installationId: flags.githubAppInstallationId, installationOwner: flags.githubAppInstallationOwner,
+    privateKeyFile: flags.githubAppPrivateKeyFile, secretDir: flags.githubAppSecretDir, apiUrl: flags.githubApiUrl, repoUrl: flags.repo,
+  });
+  return () => tokens.credentials();
 }

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { SizeGuard, DEFAULT_MAX_FILE_BYTES, isManifestPath, isSkippedDir, normaliseSubPath } from "./file-rules.js";
-import { readGitCredentials, redactCredentials, type GitCredentialOptions } from "./credentials.js";
+import { readGitCredentials, redactCredentials, type GitCredentialOptions, type GitCredentials } from "./credentials.js";
 import { SourceError, type Revision, type Source } from "./revision.js";
 import type { ObjectStore } from "./history.js";
 import type { RollbackGuard } from "./rollback.js";
@@ -29,6 +29,8 @@ export interface GitSourceOptions extends GitCredentialOptions {
   verifier?: CommitVerifier;
   /** Reports (or refuses) a target that does not descend from the last applied commit. */
   rollback?: RollbackGuard;
+  /** Credentials fetched before each fetch (a GitHub App's installation token) instead of username/password file. */
+  credentialProvider?: () => Promise<GitCredentials>;
 }
 
 const SHA_RE = /^[0-9a-f]{40}$/;
@@ -62,7 +64,7 @@ export class GitSource implements Source {
 
   async fetch(): Promise<Revision> {
     const ref = this.opts.ref;
-    const creds = readGitCredentials(this.opts);
+    const creds = this.opts.credentialProvider ? await this.opts.credentialProvider() : readGitCredentials(this.opts);
     // Credentials go in a header up front (one request instead of a 401 round trip), never in the URL.
     const headers: Record<string, string> = creds
       ? { Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` }
@@ -227,7 +229,7 @@ export class GitSource implements Source {
     };
   }
 
-  private explain(err: unknown, creds: ReturnType<typeof readGitCredentials>): Error {
+  private explain(err: unknown, creds: GitCredentials | undefined): Error {
     if (err instanceof SourceError) return err;
     const e = err as { code?: string; message?: string; data?: { statusCode?: number } };
     let message: string;
