@@ -31,7 +31,7 @@ export class CommitReader {
   constructor(private readonly store: ObjectStore) {}
 
   /** The commit, or undefined if no amount of deepening brings it (not in the fetched history). */
-  async get(oid: string): Promise<CommitNode | undefined> {
+  async get(oid: string, deepen = true): Promise<CommitNode | undefined> {
     const hit = this.#cache.get(oid);
     if (hit) return hit;
     for (;;) {
@@ -43,7 +43,7 @@ export class CommitReader {
         this.#cache.set(oid, node);
         return node;
       }
-      if (!(await this.store.deepen())) return undefined;
+      if (!deepen || !(await this.store.deepen())) return undefined;
       this.deepenings++;
     }
   }
@@ -73,11 +73,13 @@ export async function walkRange(reader: CommitReader, target: string, anchor?: s
     while (i > 0 && (queue[i - 1] as CommitNode).time > node.time) i--;
     queue.splice(i, 0, node); // ascending by time: the newest is popped from the end
   };
+  // Past the main walk only the skew margin is drained: from what the store has, never worth a deepening.
+  let draining = false;
   const mark = async (oid: string, bits: number, required: boolean) => {
     const had = flags.get(oid) ?? 0;
     if ((had | bits) === had) return;
     flags.set(oid, had | bits);
-    const node = await reader.get(oid);
+    const node = await reader.get(oid, !draining || required);
     if (!node) {
       if (required) throw new HistoryError(`commit ${oid} is missing from the fetched history (the remote does not serve it)`);
       return;
@@ -92,6 +94,7 @@ export async function walkRange(reader: CommitReader, target: string, anchor?: s
   const unfinished = () => queue.some((n) => ((flags.get(n.oid) ?? 0) & A) === 0)
     || (queue.length > 0 && (queue[queue.length - 1] as CommitNode).time >= floor - SKEW_SECONDS);
   while (unfinished()) {
+    draining = !queue.some((n) => ((flags.get(n.oid) ?? 0) & A) === 0);
     const node = queue.pop() as CommitNode;
     popped.add(node.oid);
     const bits = flags.get(node.oid) ?? 0;
