@@ -1,22 +1,10 @@
 /**
  * The flags shared by `sealsync sync`, `plan` and `run`, each with its env twin on the same line
- * (SEALSYNC_<FLAG>), validated up front, and turned into what a reconcile needs.
+ * (SEALSYNC_<FLAG>), validated up front. What they build (source, keyring, client) is built where the
+ * commands start: src/cli/sealsync/context.ts.
  * Secrets are never flags: the Git token comes from --git-password-file or $SEALSYNC_GIT_PASSWORD.
  */
 import { Option, type Command } from "commander";
-import { Keyring } from "../crypto/keyring.js";
-import { KubeClient, defaultNamespace, loadKubeConfig } from "../kube/client.js";
-import { Discovery } from "../kube/discovery.js";
-import { decryptorsFor } from "../reconcile/decryptors.js";
-import type { ReconcileOptions } from "../reconcile/sync.js";
-import { DirSource } from "../source/dir.js";
-import { GitSource, storeId } from "../source/git.js";
-import { RollbackGuard } from "../source/rollback.js";
-import { GitHubAppCredentials } from "../source/github-app.js";
-import { TrustedKeys } from "../source/verify/trusted-keys.js";
-import { CommitVerifier, VERIFY_MODES, type VerifyMode } from "../source/verify/verifier.js";
-import path from "node:path";
-import type { Source } from "../source/revision.js";
 import { UsageError } from "./usage-error.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
@@ -40,7 +28,7 @@ export interface SyncFlags {
   applysetName: string;
   maxFileSize: number;
   output: "text" | "json";
-  verify: VerifyMode;
+  verify: VerifyModeFlag;
   verifyKeys?: string;
   verifyAllowedSigners?: string;
   verifySince?: string;
@@ -52,6 +40,10 @@ export interface SyncFlags {
   githubAppSecretDir?: string;
   githubApiUrl?: string;
 }
+
+/** --verify's values (the source's CommitVerifier implements each but "off"). */
+export const VERIFY_MODE_FLAGS = ["off", "head", "tag", "tag-and-head", "strict"] as const;
+export type VerifyModeFlag = (typeof VERIFY_MODE_FLAGS)[number];
 
 export { UsageError };
 
@@ -86,30 +78,21 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
     .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(nonNegativeInt("--max-file-size")))
     .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"))
-    .addOption(opt("--verify <mode>", "require signed commits/tags: off, head, tag, tag-and-head or strict (every commit since the last verified one)", "VERIFY").choices(VERIFY_MODES).default("off"))
+    .addOption(opt("--verify <mode>", "require signed commits/tags: off, head, tag, tag-and-head or strict (every commit since the last verified one)", "VERIFY").choices(VERIFY_MODE_FLAGS).default("off"))
     .addOption(opt("--verify-keys <dir>", "folder of trusted signing keys: *.asc (OpenPGP), *.pub/*.sshpub (SSH); re-read when it changes", "VERIFY_KEYS"))
     .addOption(opt("--verify-allowed-signers <file>", "git allowed_signers file of trusted SSH signing keys (namespaces, valid-after/valid-before honoured)", "VERIFY_ALLOWED_SIGNERS"))
     .addOption(opt("--verify-since <sha>", "--verify strict: the reviewed commit to start from when nothing was verified yet", "VERIFY_SINCE"))
+    .addOption(opt("--refuse-rollback", "refuse a commit that does not descend from the last applied one (default: apply it with a warning)", "REFUSE_ROLLBACK"))
     .addOption(opt("--github-app-id <id>", "authenticate to GitHub as this GitHub App (installation token, contents:read of --repo)", "GITHUB_APP_ID"))
     .addOption(opt("--github-app-installation-id <id>", "the app's installation (default: looked up for --repo)", "GITHUB_APP_INSTALLATION_ID"))
     .addOption(opt("--github-app-installation-owner <owner>", "look the installation up for this account instead of the repository's owner", "GITHUB_APP_INSTALLATION_OWNER"))
     .addOption(opt("--github-app-private-key-file <file>", "the app's private key (PEM), re-read at each token exchange", "GITHUB_APP_PRIVATE_KEY_FILE"))
     .addOption(opt("--github-app-secret-dir <dir>", "a mounted Flux GitHub App Secret (githubAppID, githubAppInstallationID, githubAppPrivateKey, githubAppBaseURL)", "GITHUB_APP_SECRET_DIR"))
-    .addOption(opt("--github-api-url <url>", "GitHub API base URL (Enterprise: https://HOST/api/v3)", "GITHUB_API_URL"))
-    .addOption(opt("--refuse-rollback", "refuse a commit that does not descend from the last applied one (default: apply it with a warning)", "REFUSE_ROLLBACK"));
+    .addOption(opt("--github-api-url <url>", "GitHub API base URL (Enterprise: https://HOST/api/v3)", "GITHUB_API_URL"));
 }
 
-export interface SyncContext {
-  source: Source;
-  client: KubeClient;
-  namespace: string;
-  keyring?: Keyring;
-  reconcileOptions: ReconcileOptions;
-  close(): Promise<void>;
-}
-
-/** Validates the flags (all of them, before any work) and builds the source, client and keyring. */
-export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boolean } = {}): Promise<SyncContext> {
+/** Checks what the flag parsers cannot check alone (combinations, the repository URL), before any work. */
+export function validateSyncFlags(flags: SyncFlags): void {
   if (!flags.repo === !flags.dir) throw new UsageError("invalid flags: give exactly one of --repo URL or --dir PATH");
   if (flags.repo) {
     let url: URL;
@@ -123,70 +106,24 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       throw new UsageError("invalid flag: --repo must not contain credentials; use --git-username and --git-password-file");
     }
   }
-  const trust = await buildTrust(flags);
-  const credentialProvider = buildGitHubApp(flags);
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
-  const namespace = flags.namespace ?? defaultNamespace(kubeConfig);
-  const source: Source = flags.repo
-    ? new GitSource({
-      url: flags.repo, ref: flags.ref, path: flags.path, dataDir: flags.dataDir,
-      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize, ...trust, credentialProvider,
-    })
-    : new DirSource({ dir: flags.dir as string, path: flags.path, maxFileBytes: flags.maxFileSize });
-  const keyring = flags.keys.length > 0 || flags.keysFromSecrets
-    ? await Keyring.open({
-      dirs: flags.keys,
-      kube: flags.keysFromSecrets ? { kubeConfig, namespace } : undefined,
-      watch: opts.watchKeys ?? false,
-      resyncIntervalMs: opts.watchKeys ? undefined : 0,
-    })
-    : undefined;
-  const client = new KubeClient(kubeConfig);
-  return {
-    source, client, namespace, keyring,
-    reconcileOptions: {
-      client, discovery: new Discovery(client), namespace,
-      decryptors: decryptorsFor(keyring, namespace),
-      applySetName: flags.applysetName,
-      prune: flags.prune, allowEmpty: flags.allowEmpty, maxPrune: flags.maxPrune, forcePrune: flags.forcePrune,
-    },
-    async close() {
-      await keyring?.close();
-      client.close();
-    },
-  };
+  validateTrustFlags(flags);
 }
 
-/** --verify and rollback detection for a Git source: validated and loaded up front (a bad key file fails here). */
-async function buildTrust(flags: SyncFlags): Promise<{ verifier?: CommitVerifier; rollback?: RollbackGuard }> {
+function validateTrustFlags(flags: SyncFlags): void {
   const mode = flags.verify ?? "off";
-  const trustFlags = flags.verifyKeys || flags.verifyAllowedSigners || flags.verifySince;
-  if (!flags.repo) {
-    if (mode !== "off" || flags.refuseRollback) throw new UsageError("invalid flags: --verify and --refuse-rollback need --repo (a directory has no commits to check)");
-    return {};
+  if (!flags.repo && (mode !== "off" || flags.refuseRollback)) {
+    throw new UsageError("invalid flags: --verify and --refuse-rollback need --repo (a directory has no commits to check)");
   }
   if (flags.verifySince && !/^[0-9a-f]{40}$/.test(flags.verifySince)) throw new UsageError("invalid flag: --verify-since must be a full 40-character commit SHA");
-  if (mode === "off" && trustFlags) throw new UsageError("invalid flags: --verify-keys, --verify-allowed-signers and --verify-since need --verify MODE");
+  if (mode === "off" && (flags.verifyKeys || flags.verifyAllowedSigners || flags.verifySince)) {
+    throw new UsageError("invalid flags: --verify-keys, --verify-allowed-signers and --verify-since need --verify MODE");
+  }
   if (mode !== "off" && !flags.verifyKeys && !flags.verifyAllowedSigners) {
     throw new UsageError(`invalid flags: --verify ${mode} needs trusted keys: --verify-keys DIR and/or --verify-allowed-signers FILE`);
   }
-  const state = (name: string) => path.join(flags.dataDir, "git", `${storeId(flags.repo as string)}.${name}.json`);
-  const rollback = new RollbackGuard({ stateFile: state("applied"), refuse: flags.refuseRollback ?? false });
-  if (mode === "off") return { rollback };
-  const keys = new TrustedKeys({ dir: flags.verifyKeys, allowedSignersFile: flags.verifyAllowedSigners });
-  await keys.current();
-  return { rollback, verifier: new CommitVerifier({ mode, keys, since: flags.verifySince, stateFile: state("verified") }) };
-}
-
-/** --github-app-*: installation tokens instead of a static password. */
-function buildGitHubApp(flags: SyncFlags): (() => Promise<{ username: string; password: string }>) | undefined {
-  const app = flags.githubAppId || flags.githubAppSecretDir || flags.githubAppPrivateKeyFile || flags.githubAppInstallationId;
-  if (!app) return undefined;
-  if (!flags.repo) throw new UsageError("invalid flags: --github-app-* need --repo");
-  if (flags.gitUsername || flags.gitPasswordFile) throw new UsageError("invalid flags: use either --github-app-* or --git-username/--git-password-file, not both");
-  const tokens = new GitHubAppCredentials({
-    appId: flags.githubAppId, installationId: flags.githubAppInstallationId, installationOwner: flags.githubAppInstallationOwner,
-    privateKeyFile: flags.githubAppPrivateKeyFile, secretDir: flags.githubAppSecretDir, apiUrl: flags.githubApiUrl, repoUrl: flags.repo,
-  });
-  return () => tokens.credentials();
+  const githubApp = flags.githubAppId || flags.githubAppSecretDir || flags.githubAppPrivateKeyFile || flags.githubAppInstallationId;
+  if (githubApp && !flags.repo) throw new UsageError("invalid flags: --github-app-* need --repo");
+  if (githubApp && (flags.gitUsername || flags.gitPasswordFile)) {
+    throw new UsageError("invalid flags: use either --github-app-* or --git-username/--git-password-file, not both");
+  }
 }

@@ -33,6 +33,8 @@ export interface Verification {
 }
 
 export class VerificationError extends SourceError {
+  /** The --verify mode that refused it (set by CommitVerifier.verify). */
+  mode?: Exclude<VerifyMode, "off">;
   constructor(readonly object: string, readonly reason: string, readonly fingerprint?: string) {
     super(`signature verification failed for ${object}${fingerprint ? ` (signer ${fingerprint})` : ""}: ${reason}`);
     this.name = "VerificationError";
@@ -90,6 +92,15 @@ export class CommitVerifier {
   }
 
   async verify(store: ObjectStore, target: VerifyTarget): Promise<Verification> {
+    try {
+      return await this.#verify(store, target);
+    } catch (err) {
+      if (err instanceof VerificationError) err.mode = this.opts.mode;
+      throw err;
+    }
+  }
+
+  async #verify(store: ObjectStore, target: VerifyTarget): Promise<Verification> {
     const warnings: string[] = [];
     const set = await this.opts.keys.current((err) => warnings.push(`trusted keys not reloaded, the previous ones stay in force: ${err.message}`));
     const { mode } = this.opts;
