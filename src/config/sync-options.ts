@@ -5,6 +5,7 @@
  * Secrets are never flags: the Git token comes from --git-password-file or $SEALSYNC_GIT_PASSWORD.
  */
 import { Option, type Command } from "commander";
+import { checkDirFlag, checkFileFlag, wholeNumberFlag } from "./flag-parsers.js";
 import { UsageError } from "./usage-error.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
@@ -27,6 +28,7 @@ export interface SyncFlags {
   forcePrune?: boolean;
   applysetName: string;
   maxFileSize: number;
+  kustomizeCommand: string;
   output: "text" | "json";
   verify: VerifyModeFlag;
   verifyKeys?: string;
@@ -47,14 +49,6 @@ export type VerifyModeFlag = (typeof VERIFY_MODE_FLAGS)[number];
 
 export { UsageError };
 
-function nonNegativeInt(flag: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid flag: ${flag} must be a whole number >= 0, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function addSyncOptions(cmd: Command): Command {
@@ -73,10 +67,11 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--git-password-file <file>", "file holding the Git password/token, re-read on every fetch (or set $SEALSYNC_GIT_PASSWORD)", "GIT_PASSWORD_FILE"))
     .addOption(opt("--no-prune", "never delete objects that left Git", "NO_PRUNE"))
     .addOption(opt("--allow-empty", "allow a revision with no objects to prune every managed object", "ALLOW_EMPTY"))
-    .addOption(opt("--max-prune <n>", "most objects one sync may delete (default: half of the managed objects)", "MAX_PRUNE").argParser(nonNegativeInt("--max-prune")))
+    .addOption(opt("--max-prune <n>", "most objects one sync may delete (default: half of the managed objects)", "MAX_PRUNE").argParser(wholeNumberFlag(0)))
     .addOption(opt("--force-prune", "ignore the --max-prune circuit breaker", "FORCE_PRUNE"))
     .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
-    .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(nonNegativeInt("--max-file-size")))
+    .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(wholeNumberFlag(0)))
+    .addOption(opt("--kustomize-command <path>", "kustomize v5 binary (or kubectl) that builds a --path holding a kustomization.yaml", "KUSTOMIZE_COMMAND").default("kustomize"))
     .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"))
     .addOption(opt("--verify <mode>", "require signed commits/tags: off, head, tag, tag-and-head or strict (every commit since the last verified one)", "VERIFY").choices(VERIFY_MODE_FLAGS).default("off"))
     .addOption(opt("--verify-keys <dir>", "folder of trusted signing keys: *.asc (OpenPGP), *.pub/*.sshpub (SSH); re-read when it changes", "VERIFY_KEYS"))
@@ -91,7 +86,7 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--github-api-url <url>", "GitHub API base URL (Enterprise: https://HOST/api/v3)", "GITHUB_API_URL"));
 }
 
-/** Checks what the flag parsers cannot check alone (combinations, the repository URL), before any work. */
+/** Checks what the flag parsers cannot check alone (combinations, the repository URL, files), before any work. */
 export function validateSyncFlags(flags: SyncFlags): void {
   if (!flags.repo === !flags.dir) throw new UsageError("invalid flags: give exactly one of --repo URL or --dir PATH");
   if (flags.repo) {
@@ -106,6 +101,9 @@ export function validateSyncFlags(flags: SyncFlags): void {
       throw new UsageError("invalid flag: --repo must not contain credentials; use --git-username and --git-password-file");
     }
   }
+  if (flags.dir) checkDirFlag("--dir", flags.dir);
+  if (flags.gitPasswordFile) checkFileFlag("--git-password-file", flags.gitPasswordFile, { what: "the Git password or token" });
+  if (flags.kubeconfig) checkFileFlag("--kubeconfig", flags.kubeconfig, { what: "a kubeconfig" });
   validateTrustFlags(flags);
 }
 
@@ -121,6 +119,10 @@ function validateTrustFlags(flags: SyncFlags): void {
   if (mode !== "off" && !flags.verifyKeys && !flags.verifyAllowedSigners) {
     throw new UsageError(`invalid flags: --verify ${mode} needs trusted keys: --verify-keys DIR and/or --verify-allowed-signers FILE`);
   }
+  if (flags.verifyKeys) checkDirFlag("--verify-keys", flags.verifyKeys);
+  if (flags.verifyAllowedSigners) checkFileFlag("--verify-allowed-signers", flags.verifyAllowedSigners, { what: "a git allowed_signers file" });
+  if (flags.githubAppPrivateKeyFile) checkFileFlag("--github-app-private-key-file", flags.githubAppPrivateKeyFile, { what: "the GitHub App's private key" });
+  if (flags.githubAppSecretDir) checkDirFlag("--github-app-secret-dir", flags.githubAppSecretDir);
   const githubApp = flags.githubAppId || flags.githubAppSecretDir || flags.githubAppPrivateKeyFile || flags.githubAppInstallationId;
   if (githubApp && !flags.repo) throw new UsageError("invalid flags: --github-app-* need --repo");
   if (githubApp && (flags.gitUsername || flags.gitPasswordFile)) {
