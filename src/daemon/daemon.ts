@@ -98,7 +98,7 @@ export class Daemon {
     });
     const reporter = new PassReporter({
       audit: this.#audit, events, metrics: this.metrics, log: this.log, drift: this.#drift, backoff: this.#backoff,
-      loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace),
+      loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace), ref: f.ref,
     });
     this.#passes = new PassRunner({
       ctx: this.#ctx, metrics: this.metrics, log: this.log, reporter, backoff: this.#backoff,
