@@ -39,6 +39,8 @@ export interface Metrics {
   /** A revision refused because its signatures did not verify (--verify). */
   verificationFailed(): void;
   leader(isLeader: boolean): void;
+  /** Whether the last pass failed, so what is in force may not be Git's newest (readiness never says so). */
+  stale(isStale: boolean): void;
 }
 
 export interface MetricsOptions {
@@ -98,6 +100,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     name: `${p}source_verification_failures_total`, help: "Revisions refused because a commit or tag signature did not verify.", registers: [registry],
   });
   const leader = new Gauge({ name: `${p}leader`, help: "1 while this replica holds the leader lease.", registers: [registry] });
+  const stale = new Gauge({
+    name: `${p}stale`, help: "1 while the last pass failed: the last good revision stays in force, Git's newest is not applied.", registers: [registry],
+  });
 
   // Zero-valued series exist from the start, so rate() and absent() behave before the first event.
   for (const result of ["success", "failure"] satisfies ReconcileResult[]) reconciles.inc({ result }, 0);
@@ -105,6 +110,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   fetchErrors.inc(0);
   verifyFailures.inc(0);
   leader.set(0);
+  stale.set(0);
 
   const seconds = (s: number) => (Number.isFinite(s) && s >= 0 ? s : 0);
   return {
@@ -137,6 +143,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     leader(isLeader) {
       leader.set(isLeader ? 1 : 0);
+    },
+    stale(isStale) {
+      stale.set(isStale ? 1 : 0);
     },
   };
 }

@@ -35,13 +35,13 @@ export class PassRunner {
 
   constructor(private readonly o: PassOptions) {}
 
-  async run(triggers: Set<SyncTrigger>): Promise<PassOutcome> {
+  async run(triggers: Set<SyncTrigger>, signal?: AbortSignal): Promise<PassOutcome> {
     const { ctx, metrics, reporter } = this.o;
     const started = Date.now();
     const trigger = [...triggers][0] ?? "timer";
     let revision: Revision;
     try {
-      revision = await ctx.source.fetch();
+      revision = await ctx.source.fetch(signal);
       metrics.gitFetched((Date.now() - started) / 1000, true);
     } catch (err) {
       metrics.gitFetched((Date.now() - started) / 1000, false);

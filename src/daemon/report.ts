@@ -135,6 +135,7 @@ export class PassReporter {
     this.o.metrics.reconciled(result.failed ? "failure" : "success", seconds);
     this.o.metrics.managedObjects(result.desired.length);
     if (!result.failed) this.o.metrics.appliedRevision(revision.sha);
+    this.o.metrics.stale(result.failed);
     const changed = n.created + n.configured + n.pruned + n.failed > 0;
     if (changed) {
       await this.o.events.synced(revision.sha, result.changes);
@@ -152,6 +153,7 @@ export class PassReporter {
   async failed(reason: string, err: Error, revision: Revision | undefined, started: number): Promise<PassOutcome> {
     const durationMs = Date.now() - started;
     this.o.metrics.reconciled("failure", durationMs / 1000);
+    this.o.metrics.stale(true);
     await this.record({ action: "sync-failed", reason, revision: revision?.sha, message: err.message.slice(0, 4000), durationMs });
     this.o.log.error({ reason, revision: revision?.sha, err: err.message }, "sync failed; the last good revision stays in force");
     await this.o.events.failed(revision?.sha, `${reason}: ${err.message}`);

@@ -4,13 +4,15 @@
  * from git objects in memory. This module has no push, commit or write-tree call.
  */
 import * as git from "isomorphic-git";
-import http from "isomorphic-git/http/node";
 import fs from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { SizeGuard, DEFAULT_MAX_FILE_BYTES, isManifestPath, isSkippedDir, normaliseSubPath } from "./file-rules.js";
 import { readGitCredentials, redactCredentials, type GitCredentialOptions, type GitCredentials } from "./credentials.js";
 import { SourceError, type Revision, type Source } from "./revision.js";
+import { gitHttpClient } from "./git-http.js";
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_FILES, DEFAULT_MAX_TOTAL_BYTES } from "../config/git-limits.js";
+import type { PackLimits } from "./pack-screen.js";
 import type { ObjectStore } from "./history.js";
 import type { RollbackGuard } from "./rollback.js";
 import type { CommitVerifier } from "./verify/verifier.js";
@@ -28,6 +30,15 @@ export interface GitSourceOptions extends GitCredentialOptions {
   /** Where the bare object store lives (one folder per URL). */
   dataDir: string;
   maxFileBytes?: number;
+  /** Most files / unpacked bytes one fetch may bring (screened before unpacking). */
+  maxFiles?: number;
+  maxTotalBytes?: number;
+  /** Deadline of one fetch (all its requests), milliseconds; default 2 minutes. */
+  fetchTimeoutMs?: number;
+  /** Plain http:// is refused unless set (--allow-insecure-http). */
+  allowInsecureHttp?: boolean;
+  /** Extra CA certificates (PEM text) to trust for HTTPS (--git-ca-file). */
+  ca?: string;
   /** --verify: signatures checked on the fetched objects before any file is read. */
   verifier?: CommitVerifier;
   /** Reports (or refuses) a target that does not descend from the last applied commit. */
@@ -36,9 +47,8 @@ export interface GitSourceOptions extends GitCredentialOptions {
   credentialProvider?: () => Promise<GitCredentials>;
 }
 
+
 const SHA_RE = /^[0-9a-f]{40}$/;
-/** For fetches: a remote HEAD naming a missing branch must not stop `--ref main`. */
-const fetchHttp = tolerateDanglingHead(http);
 
 /** One object store (and its state files) per repository URL. */
 export function storeId(url: string): string {
@@ -65,9 +75,20 @@ export class GitSource implements Source {
     this.gitdir = path.join(opts.dataDir, "git", `${storeId(opts.url)}.git`);
   }
 
-  async fetch(): Promise<Revision> {
+  async fetch(signal?: AbortSignal): Promise<Revision> {
     const ref = this.opts.ref;
     const creds = this.opts.credentialProvider ? await this.opts.credentialProvider() : readGitCredentials(this.opts);
+    const timeoutMs = this.opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const limits: PackLimits = {
+      maxFiles: this.opts.maxFiles ?? DEFAULT_MAX_FILES,
+      maxTotalBytes: this.opts.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES,
+    };
+    // Bounded, screened and deadlined (git-http.ts); a remote HEAD naming a missing branch must not stop `--ref main`.
+    const http = tolerateDanglingHead(gitHttpClient({
+      limits, signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+      allowInsecureHttp: this.opts.allowInsecureHttp, ca: this.opts.ca,
+    }));
     // Credentials go in a header up front (one request instead of a 401 round trip), never in the URL.
     const headers: Record<string, string> = creds
       ? { Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}` }
@@ -81,7 +102,7 @@ export class GitSource implements Source {
       onAuthFailure: () => ({ cancel: true }),
     };
     try {
-      const target = ref && SHA_RE.test(ref) ? { sha: ref } : await this.remoteSha(ref, auth);
+      const target = ref && SHA_RE.test(ref) ? { sha: ref } : await this.remoteSha(http, ref, auth);
       let sha = target.sha;
       if (this.last?.sha === sha) return this.last;
       // A SHA may not be a branch tip: fetch all branches (full depth) and look it up.
@@ -89,13 +110,13 @@ export class GitSource implements Source {
         ? { singleBranch: false }
         : { singleBranch: true, remoteRef: ref ?? "HEAD", ref: ref ?? "HEAD" };
       const store = this.objectStore(async (depth) => {
-        await git.fetch({ fs, http: fetchHttp, gitdir: this.gitdir, remote: "origin", ...auth, ...fetchArgs, depth, relative: true, tags: false, prune: false });
+        await git.fetch({ fs, http, gitdir: this.gitdir, remote: "origin", ...auth, ...fetchArgs, depth, relative: true, tags: false, prune: false });
       });
       // A store that already holds the objects (a restart, a one-shot sync run again) needs no fetch.
       if (!(await store.read(sha)) || (target.tag && !(await store.read(target.tag)))) {
         await this.ensureRepo();
         const result = await git.fetch({
-          fs, http: fetchHttp, gitdir: this.gitdir, remote: "origin", ...auth, ...fetchArgs,
+          fs, http, gitdir: this.gitdir, remote: "origin", ...auth, ...fetchArgs,
           ...(fetchArgs.singleBranch ? { depth: 1 } : {}),
           tags: false,
           prune: false,
@@ -110,6 +131,8 @@ export class GitSource implements Source {
       const { warnings: keyWarnings = [], ...checked } = verification ?? {};
       this.last = { ...read, warnings: [...keyWarnings, ...read.warnings], verification: verification && (checked as typeof verification), rewound };
     } catch (err) {
+      if (deadline.aborted) throw new SourceError(`fetch ${this.description}: no answer within ${timeoutMs / 1000} s (--fetch-timeout); abandoned`);
+      if (signal?.aborted) throw new SourceError(`fetch ${this.description}: abandoned (shutting down)`);
       throw this.explain(err, creds);
     }
     this.dropStoreIfLarge();
@@ -122,7 +145,7 @@ export class GitSource implements Source {
   }
 
   /** The commit the ref points at on the remote, and the tag object when it is an annotated tag (one ls-refs request). */
-  private async remoteSha(ref: string | undefined, auth: Pick<Parameters<typeof git.listServerRefs>[0], "headers" | "onAuth" | "onAuthFailure">): Promise<{ sha: string; tag?: string }> {
+  private async remoteSha(http: git.HttpClient, ref: string | undefined, auth: Pick<Parameters<typeof git.listServerRefs>[0], "headers" | "onAuth" | "onAuthFailure">): Promise<{ sha: string; tag?: string }> {
     const refs = await git.listServerRefs({ http, url: this.opts.url, ...auth, protocolVersion: 2, symrefs: true, peelTags: true });
     const names = ref
       ? (ref.startsWith("refs/") ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`])

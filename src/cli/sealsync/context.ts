@@ -3,6 +3,7 @@
  * source, the keyring and the Kube client a reconcile needs. Lives where the commands start so that
  * config/ stays parsing and validation only.
  */
+import { readFileSync } from "node:fs";
 import { validateSyncFlags, type SyncFlags } from "../../config/sync-options.js";
 import { Keyring } from "../../crypto/keyring.js";
 import { KubeClient, defaultNamespace, loadKubeConfig } from "../../kube/client.js";
@@ -28,7 +29,9 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
   const source: Source = flags.repo
     ? new GitSource({
       url: flags.repo, ref: flags.ref, path: flags.path, dataDir: flags.dataDir,
-      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize, ...trust, credentialProvider,
+      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize,
+      maxFiles: flags.maxFiles, maxTotalBytes: flags.maxTotalSize, fetchTimeoutMs: flags.fetchTimeout,
+      allowInsecureHttp: flags.allowInsecureHttp, ca: flags.gitCaFile ? readFileSync(flags.gitCaFile, "utf8") : undefined, ...trust, credentialProvider,
     })
     : new DirSource({ dir: flags.dir as string, path: flags.path, maxFileBytes: flags.maxFileSize });
   const keyring = flags.keys.length > 0 || flags.keysFromSecrets
@@ -46,6 +49,8 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       client, discovery: new Discovery(client), namespace,
       decryptors: decryptorsFor(keyring, namespace),
       applySetName: flags.applysetName,
+      keySecrets: flags.keySecret?.length ? flags.keySecret : undefined,
+      serviceAccount: flags.serviceAccount, allowForeignSubjects: flags.allowForeignSubjects, leaseName: flags.leaseName,
       prune: flags.prune, allowEmpty: flags.allowEmpty, maxPrune: flags.maxPrune, forcePrune: flags.forcePrune,
       kustomize: { command: flags.kustomizeCommand, dataDir: flags.dataDir },
     },
