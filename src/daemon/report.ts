@@ -11,8 +11,9 @@ import type { EventRecorder } from "../kube/events.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { STALLED_AFTER, type PassOutcome, type ReconcileLoop } from "../reconcile/loop.js";
+import { syncStartedEvent } from "../reconcile/audit-trail.js";
 import type { ReconcileResult } from "../reconcile/sync.js";
-import { subject, type Revision } from "../source/revision.js";
+import type { Revision } from "../source/revision.js";
 import { driftKey, type DriftBackoff } from "./drift-backoff.js";
 import type { DriftSignal, DriftWatcher } from "./drift-watch.js";
 import { writeStatus } from "./status.js";
@@ -51,14 +52,7 @@ export class PassReporter {
   }
 
   async syncStarted(revision: Revision, trigger: SyncTrigger): Promise<void> {
-    await this.record({
-      action: "sync-started", revision: revision.sha, ref: revision.ref, trigger,
-      author: revision.author ? `${revision.author.name} <${revision.author.email}>` : undefined,
-      committer: revision.committer ? `${revision.committer.name} <${revision.committer.email}>` : undefined,
-      commitTime: revision.committer ? new Date(revision.committer.timestamp * 1000).toISOString() : undefined,
-      subject: revision.message ? subject(revision.message) : undefined,
-      signature: "not-checked",
-    });
+    await this.record(syncStartedEvent(revision, trigger));
   }
 
   /** --no-self-heal: drift is reported (audit, Event, log) and left as it is. */
