@@ -78,7 +78,7 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
   writeFileSync(passwordFile, git.password, { mode: 0o600 });
   const hmacKeyFile = path.join(workDir, "audit-hmac.key");
   writeFileSync(hmacKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
-  const args = ["run", "--repo", repo.url, "--ref", "main", "--path", "production", "--namespace", NAMESPACE,
+  const args = ["run", "--repo", repo.url, "--allow-insecure-http", "--ref", "main", "--path", "production", "--namespace", NAMESPACE,
     "--kubeconfig", user.kubeconfig, "--keys-from-secrets", "--data-dir", dataDir, "--interval", INTERVAL,
     "--git-username", git.username, "--git-password-file", passwordFile, "--audit-hmac-key-file", hmacKeyFile,
     "--listen", "127.0.0.1:0"];

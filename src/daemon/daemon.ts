@@ -40,6 +40,10 @@ export interface RunFlags extends SyncFlags {
   watchStallTimeoutMs?: number;
   /** Re-apply even an unchanged revision every N intervals (default 10). */
   hardResyncEvery: number;
+  /** Deadline of one pass (milliseconds). */
+  syncTimeout?: number;
+  /** Bearer token file guarding /v1/audit. */
+  apiTokenFile?: string;
 }
 
 const identity = () => process.env.POD_NAME ?? `${process.env.HOSTNAME ?? "sealsync"}_${process.pid}`;
@@ -61,7 +65,7 @@ export class Daemon {
   private constructor(private readonly flags: RunFlags, ctx: SyncContext) {
     this.#ctx = ctx;
     this.log = createLogger({ level: flags.logLevel, base: { component: "sealsync" } });
-    this.loop = new ReconcileLoop({ intervalMs: flags.interval, pass: (t) => this.#passes.run(t) });
+    this.loop = new ReconcileLoop({ intervalMs: flags.interval, passTimeoutMs: flags.syncTimeout, pass: (t, signal) => this.#passes.run(t, signal) });
     this.#backoff = new DriftBackoff({ log: this.log, trigger: () => this.loop.trigger("drift") });
   }
 
@@ -94,7 +98,7 @@ export class Daemon {
     });
     const reporter = new PassReporter({
       audit: this.#audit, events, metrics: this.metrics, log: this.log, drift: this.#drift, backoff: this.#backoff,
-      loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace),
+      loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace), ref: f.ref,
     });
     this.#passes = new PassRunner({
       ctx: this.#ctx, metrics: this.metrics, log: this.log, reporter, backoff: this.#backoff,
@@ -113,8 +117,10 @@ export class Daemon {
     this.server = await startServer({
       listen: f.listen,
       isReady: () => this.#readiness(),
+      isLive: () => this.loop.health(),
       metrics: this.metrics,
       auditFile: this.#audit.file,
+      apiTokenFile: f.apiTokenFile,
       webhook: f.webhookSecretFile ? {
         secretFile: f.webhookSecretFile,
         branch: f.ref,

@@ -14,6 +14,8 @@ import { STALLED_AFTER, type PassOutcome, type ReconcileLoop } from "../reconcil
 import { syncStartedEvent } from "../reconcile/audit-trail.js";
 import type { ReconcileResult } from "../reconcile/sync.js";
 import type { Revision } from "../source/revision.js";
+import { describeRewind, type Rewind } from "../source/rollback.js";
+import type { VerificationError } from "../source/verify/verifier.js";
 import { driftKey, type DriftBackoff } from "./drift-backoff.js";
 import type { DriftSignal, DriftWatcher } from "./drift-watch.js";
 import { writeStatus } from "./status.js";
@@ -42,6 +44,8 @@ export interface ReporterOptions {
   /** The ApplySet parent (inventory Secret) name, which also carries the status annotation. */
   parentName: string;
   setId: string;
+  /** --ref, for entries about a revision that was never read. */
+  ref?: string;
 }
 
 export class PassReporter {
@@ -53,6 +57,22 @@ export class PassReporter {
 
   async syncStarted(revision: Revision, trigger: SyncTrigger): Promise<void> {
     await this.record(syncStartedEvent(revision, trigger));
+  }
+
+  /** --verify refused the revision before any file was read: audit, Warning Event, metric, then the usual failure report. */
+  async verificationFailed(err: VerificationError, started: number): Promise<PassOutcome> {
+    this.o.metrics.verificationFailed();
+    await this.record({ action: "verification-failed", ref: this.o.ref, verifyMode: err.mode, object: err.object, signer: err.fingerprint, message: err.message });
+    await this.o.events.sourceWarning("VerificationFailed", undefined, err.message);
+    return this.failed("VerificationFailed", err, undefined, started);
+  }
+
+  /** The source went back (or was force-pushed): log, audit source-rewound, Warning Event SourceRewound. */
+  async rewound(revision: { sha: string; ref?: string }, rewind: Rewind, refused: boolean): Promise<void> {
+    const message = `${describeRewind(revision.sha, rewind)}${refused ? " (refused: --refuse-rollback)" : " (applying it: pass --refuse-rollback to refuse)"}`;
+    this.o.log.warn({ revision: revision.sha, from: rewind.from, rewind: rewind.kind, refused }, message);
+    await this.record({ action: "source-rewound", revision: revision.sha, from: rewind.from, rewind: rewind.kind, refused: refused ? "yes" : "no", ref: revision.ref ?? this.o.ref });
+    await this.o.events.sourceWarning("SourceRewound", revision.sha, message);
   }
 
   /** --no-self-heal: drift is reported (audit, Event, log) and left as it is. */
@@ -119,7 +139,7 @@ export class PassReporter {
     }
     const resources = [...new Map(result.desired.map((d) => [`${d.resource.group}/${d.resource.kind}`, d.resource] as [string, ResourceInfo])).values()];
     this.o.drift.update(this.o.setId, resources, result.listedAt);
-    await this.#writeStatus(revision.sha, result.desired.length);
+    await this.#writeStatus(revision.sha, result.desired.length, undefined, revision.verification);
   }
 
   async failed(reason: string, err: Error, revision: Revision | undefined, started: number): Promise<PassOutcome> {
@@ -133,7 +153,7 @@ export class PassReporter {
     return { ok: false, revision: revision?.sha, error: err };
   }
 
-  async #writeStatus(attempted?: string, objects?: number, error?: string): Promise<void> {
+  async #writeStatus(attempted?: string, objects?: number, error?: string, verification?: Revision["verification"]): Promise<void> {
     const status = this.o.loop.status;
     try {
       await writeStatus(this.o.client, this.o.namespace, this.o.parentName, {
@@ -144,6 +164,7 @@ export class PassReporter {
         // The loop counts this failure only after the pass returns, hence + 1.
         phase: error ? (status.consecutiveFailures + 1 >= STALLED_AFTER ? "Stalled" : "Reconciling") : "Ready",
         managedObjects: objects,
+        verification: verification ? { mode: verification.mode, signer: verification.signer } : undefined,
         time: new Date().toISOString(),
       });
     } catch (e) {

@@ -70,9 +70,10 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
       if (!byFile.has(doc.ref.file)) byFile.set(doc.ref.file, []);
       byFile.get(doc.ref.file)?.push(doc);
     }
-    for (const group of byFile.values()) {
+    for (const [file, group] of byFile) {
       try {
-        const out = await decryptor.decryptFile(group.map((d) => ({ body: d.body, ref: d.ref })));
+        const bytes = revision.files.get(file) ?? new Uint8Array();
+        const out = await decryptor.decryptFile(group.map((d) => ({ body: d.body, ref: d.ref })), { path: file, bytes });
         group.forEach((d, i) => decrypted.set(d, { format: decryptor.format, keyId: out[i]?.keyId ?? "", object: out[i]?.object ?? {} }));
       } catch (err) {
         for (const d of group) failed.set(d, (err as Error).message);

@@ -19,7 +19,9 @@ export function syncStartedEvent(revision: Revision, trigger: SyncTrigger): Audi
     committer: revision.committer ? `${revision.committer.name} <${revision.committer.email}>` : undefined,
     commitTime: revision.committer ? new Date(revision.committer.timestamp * 1000).toISOString() : undefined,
     subject: revision.message ? subject(revision.message) : undefined,
-    signature: "not-checked",
+    signature: revision.verification ? "verified" : "not-checked",
+    signer: revision.verification?.signer,
+    verifyMode: revision.verification?.mode as "head" | undefined,
   };
 }
 

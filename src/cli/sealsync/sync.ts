@@ -10,6 +10,7 @@ import { countActions, formatChange } from "../../kube/changeset.js";
 import { formatFieldChange } from "../../reconcile/diff.js";
 import { reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
 import { subject, type Revision } from "../../source/revision.js";
+import { describeRewind } from "../../source/rollback.js";
 import { addSyncOptions, type SyncFlags } from "../../config/sync-options.js";
 import { withExitCodes } from "../exit.js";
 import { buildSyncContext } from "./context.js";
@@ -21,7 +22,7 @@ function describeRevision(r: Revision): string {
 }
 
 function revisionJson(r: Revision) {
-  return { sha: r.sha, ref: r.ref, author: r.author, committer: r.committer, subject: subject(r.message), warnings: r.warnings };
+  return { sha: r.sha, ref: r.ref, author: r.author, committer: r.committer, subject: subject(r.message), warnings: r.warnings, verification: r.verification, rewound: r.rewound };
 }
 
 const PLAN_MARK: Record<PlannedObject["action"], string> = { create: "+", configure: "~", prune: "-", unchanged: "=" };
@@ -58,8 +59,13 @@ async function runOnce(flags: OnceFlags, dryRun: boolean): Promise<void> {
   try {
     revision = await ctx.source.fetch();
     for (const w of revision.warnings) console.error(`warning: ${w}`);
+    if (revision.rewound) console.error(`warning: ${describeRewind(revision.sha, revision.rewound)} (pass --refuse-rollback to refuse)`);
     if (flags.output === "text") console.log(describeRevision(revision));
     if (audit) await recordSyncStarted(audit, revision, "manual");
+    if (flags.output === "text" && revision.verification) {
+      const v = revision.verification;
+      console.log(`signature verified (--verify ${v.mode}): signed by ${v.signer}${v.mode === "strict" ? `, ${v.commits} new commit${v.commits === 1 ? "" : "s"} checked` : ""}`);
+    }
     const result = await reconcile(revision, { ...ctx.reconcileOptions, dryRun });
     if (audit) await recordResult(audit, result, ctx.namespace, Date.now() - started);
     for (const w of result.warnings) console.error(`warning: ${w}`);
@@ -75,6 +81,7 @@ async function runOnce(flags: OnceFlags, dryRun: boolean): Promise<void> {
       console.log(`synced: ${n.created} created, ${n.configured} configured, ${n.unchanged} unchanged, ${n.pruned} pruned, ${n.failed} failed`);
     }
     if (result.failed) process.exitCode = 1;
+    else if (!dryRun) ctx.source.applied?.(revision.sha);
   } catch (err) {
     if (audit && err instanceof Error) await recordFailure(audit, err, revision, ctx.namespace, Date.now() - started);
     throw err;
