@@ -11,8 +11,9 @@ import type { EventRecorder } from "../kube/events.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { STALLED_AFTER, type PassOutcome, type ReconcileLoop } from "../reconcile/loop.js";
+import { syncStartedEvent } from "../reconcile/audit-trail.js";
 import type { ReconcileResult } from "../reconcile/sync.js";
-import { subject, type Revision } from "../source/revision.js";
+import type { Revision } from "../source/revision.js";
 import { describeRewind, type Rewind } from "../source/rollback.js";
 import type { VerificationError } from "../source/verify/verifier.js";
 import { driftKey, type DriftBackoff } from "./drift-backoff.js";
@@ -55,16 +56,7 @@ export class PassReporter {
   }
 
   async syncStarted(revision: Revision, trigger: SyncTrigger): Promise<void> {
-    await this.record({
-      action: "sync-started", revision: revision.sha, ref: revision.ref, trigger,
-      author: revision.author ? `${revision.author.name} <${revision.author.email}>` : undefined,
-      committer: revision.committer ? `${revision.committer.name} <${revision.committer.email}>` : undefined,
-      commitTime: revision.committer ? new Date(revision.committer.timestamp * 1000).toISOString() : undefined,
-      subject: revision.message ? subject(revision.message) : undefined,
-      signature: revision.verification ? "verified" : "not-checked",
-      signer: revision.verification?.signer,
-      verifyMode: revision.verification?.mode as "head" | undefined,
-    });
+    await this.record(syncStartedEvent(revision, trigger));
   }
 
   /** --verify refused the revision before any file was read: audit, Warning Event, metric, then the usual failure report. */
