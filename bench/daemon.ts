@@ -24,6 +24,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { ageRecipientOf, formatAgeKeyFile, generateAgeIdentity } from "../src/crypto/age.js";
@@ -44,7 +45,6 @@ const CLK_TCK = Number((await exec("getconf", ["CLK_TCK"])).stdout.trim()) || 10
 const WEBHOOK_SECRET = "bench-webhook-secret";
 const t0 = Date.now();
 const progress = (msg: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${msg}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- statistics -------------------------------------------------------------------------------------
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);

@@ -95,7 +95,7 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
     say.ok(`Secret/${e.name} is in the cluster with keys ${keys.join(", ")} (values hidden)`);
   }
   const ready = await fetch(`${sidecarUrl}/readyz`);
-  say.ok(`GET /readyz → ${ready.status}: the first good revision is applied`);
+  say.ok(`GET /readyz → ${ready.status}: the sidecar serves (readiness never depends on Git)`);
 
   // 4. A developer's commit: a rotated password (re-encrypted with seal, through a pipe) and new settings.
   await say.pause();

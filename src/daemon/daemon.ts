@@ -98,7 +98,7 @@ export class Daemon {
     });
     const reporter = new PassReporter({
       audit: this.#audit, events, metrics: this.metrics, log: this.log, drift: this.#drift, backoff: this.#backoff,
-      loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace),
+      loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace), ref: f.ref,
     });
     this.#passes = new PassRunner({
       ctx: this.#ctx, metrics: this.metrics, log: this.log, reporter, backoff: this.#backoff,
@@ -106,12 +106,13 @@ export class Daemon {
     });
 
     const keyring = this.#ctx.keyring;
+    for (const p of keyring?.problems() ?? []) this.log.warn({ source: p.source }, `${p.message}; skipped, the other keys are in use`);
     keyring?.on("reload", (change) => {
       this.log.info({ added: change.added.map((k) => k.id), removed: change.removed.map((k) => k.id) }, "keys reloaded");
       void this.#record({ action: "key-reload", keys: change.keys.length, keyIds: change.keys.map((k) => k.id).join(",") });
       this.loop.trigger("keys");
     });
-    keyring?.on("reloadError", (err) => this.log.error({ err: err.message }, "key reload failed; previous keys stay in force"));
+    keyring?.on("reloadError", (err) => this.log.error({ err: err.message }, "key reload: skipped what is not a usable key; keys from a source that turned bad stay in force"));
 
     this.server = await startServer({
       listen: f.listen,
@@ -168,12 +169,12 @@ export class Daemon {
     this.log.warn({ holder: identity() }, "lost the lease: standing by");
   }
 
-  #readiness(): { ready: true } | { ready: false; reason: string } {
-    if (this.#elector && !this.#acting) return { ready: true }; // a standby is healthy; it must not hold its pod back
-    if (!this.loop.status.lastAppliedRevision) {
-      // The body is public: the error itself goes to the log, the status annotation and Events only.
-      return { ready: false, reason: this.loop.status.lastError ? "no revision applied yet; the last attempt failed (see the log)" : "first sync in progress" };
-    }
+  /**
+   * Always ready once serving: the probe sits in the app's pod, so gating it on Git (a bad commit, an
+   * outage) would take the app out of its Service while the last good state is still live. Staleness is
+   * reported by the status annotation, the sealsync_stale metric and Warning Events instead.
+   */
+  #readiness(): { ready: true } {
     return { ready: true };
   }
 

@@ -13,6 +13,8 @@ import type { SyncContext } from "../reconcile/context.js";
 import type { PassOutcome } from "../reconcile/loop.js";
 import { ReconcileRefusedError, reconcile } from "../reconcile/sync.js";
 import type { Revision } from "../source/revision.js";
+import { RollbackRefusedError } from "../source/rollback.js";
+import { VerificationError } from "../source/verify/verifier.js";
 import type { DriftBackoff } from "./drift-backoff.js";
 import type { PassReporter } from "./report.js";
 
@@ -43,9 +45,15 @@ export class PassRunner {
       metrics.gitFetched((Date.now() - started) / 1000, true);
     } catch (err) {
       metrics.gitFetched((Date.now() - started) / 1000, false);
+      if (err instanceof VerificationError) return reporter.verificationFailed(err, started);
+      if (err instanceof RollbackRefusedError) {
+        await reporter.rewound({ sha: err.target }, err.rewind, true);
+        return reporter.failed("RollbackRefused", err, undefined, started);
+      }
       return reporter.failed("FetchFailed", err as Error, undefined, started);
     }
     for (const w of revision.warnings) this.o.log.warn({ revision: revision.sha }, w);
+    if (revision.rewound && revision.sha !== this.#lastRevision) await reporter.rewound(revision, revision.rewound, false);
 
     const sameRevision = revision.sha === this.#lastRevision;
     const timerOnly = [...triggers].every((t) => t === "timer");
@@ -64,6 +72,8 @@ export class PassRunner {
       if (!quiet) for (const w of result.warnings) this.o.log.warn({ revision: revision.sha }, w);
       if (reportOnly) await reporter.driftNotCorrected(result, drift);
       else await reporter.applied(result, drift, started, quiet);
+      // Remembered for rollback detection only once it is in force.
+      if (!reportOnly && !result.failed) ctx.source.applied?.(revision.sha);
       this.#lastRevision = revision.sha;
       this.#passesSinceApply = 0;
       if (result.failed) return { ok: false, revision: revision.sha, error: new Error("some objects failed to apply; nothing was pruned") };

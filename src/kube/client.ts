@@ -49,6 +49,8 @@ export interface RequestOpts {
   /** Resolve with the status instead of throwing on these codes (e.g. 404). */
   allow?: number[];
   signal?: AbortSignal;
+  /** A POST that stores nothing (a SelfSubjectReview): counted as "REVIEW", not as a write. */
+  review?: boolean;
 }
 
 /** The namespace to work in when none is given: the pod's (or the kubeconfig context's), else "default". */
@@ -60,7 +62,7 @@ export function defaultNamespace(kc: KubeConfig): string {
 const REQUEST_TIMEOUT_MS = 60_000;
 
 export class KubeClient {
-  /** Requests sent, by method ("DRYRUN" for dry-run writes) — benchmarks and the no-write guarantee read it. */
+  /** Requests sent, by method ("DRYRUN" for dry-run writes, "REVIEW" for reviews) — benchmarks and the no-write guarantee read it. */
   readonly requestCount: Record<string, number> = {};
   private readonly server: URL;
   private agent?: Agent | HttpAgent;
@@ -86,7 +88,7 @@ export class KubeClient {
       // connection the server then reads them as the next request.
       (options.headers as Record<string, string>)["Content-Length"] = String(payload.length);
     }
-    const counted = opts.query?.dryRun ? "DRYRUN" : method;
+    const counted = opts.query?.dryRun ? "DRYRUN" : opts.review ? "REVIEW" : method;
     this.requestCount[counted] = (this.requestCount[counted] ?? 0) + 1;
 
     const send = url.protocol === "http:" ? httpRequest : request;

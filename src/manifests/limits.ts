@@ -1,19 +1,29 @@
 /**
- * Shape limits a manifest must keep before anything walks it recursively or applies it: nesting depth
- * (a 200,000-deep JSON or flow-YAML document must be a clear error, not a RangeError stack) and numbers
- * that JSON/YAML would silently change (`replicas: 1e400` → Infinity, integers past 2^53 rounded).
- * Used by the manifest reader (parse.ts) on the raw text and on each parsed document; messages name
- * field paths, never values.
+ * What a manifest may hold so that the object sent is exactly the object written: numbers JSON (and
+ * the JavaScript that serialises it) carries without loss, and a bounded nesting depth.
  */
 
-/** Deeper than any real Kubernetes object (CRD schemas included) by far. */
-export const MAX_DEPTH = 512;
+/** Deeper than any real manifest; stops a crafted file from exhausting the stack. */
+export const MAX_NESTING_DEPTH = 512;
+
+/**
+ * Why an integer cannot be sent as written, or undefined when it can. kubectl would send integers up
+ * to 2^63 exactly; sealsync serialises with JavaScript numbers, which are exact only up to 2^53, and a
+ * silently rounded number is worse than a refusal.
+ */
+export function unsafeIntegerReason(value: bigint): string | undefined {
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  if (value <= max && value >= -max) return undefined;
+  return `an integer beyond ±2^53 (${value < 0n ? "-" : ""}${String(value).replace(/^-/, "").length} digits) cannot be sent exactly: ` +
+    "write it as a quoted string if the field is a string, or keep it within ±9007199254740991";
+}
 
 /**
  * The deepest bracket nesting of JSON or flow-YAML text, outside quoted strings, stopping as soon as it
- * passes `limit` — a linear scan with no recursion, run before a parser that might recurse.
+ * passes `limit` — a linear scan with no recursion, run before a parser that might recurse (a 200,000-deep
+ * document must be a clear error, not a RangeError stack).
  */
-export function bracketDepthOver(text: string, limit = MAX_DEPTH): boolean {
+export function bracketDepthOver(text: string, limit = MAX_NESTING_DEPTH): boolean {
   let depth = 0;
   let quote: string | undefined;
   for (let i = 0; i < text.length; i++) {
@@ -33,42 +43,4 @@ export function bracketDepthOver(text: string, limit = MAX_DEPTH): boolean {
     }
   }
   return false;
-}
-
-export interface LimitProblem {
-  /** Field path like `spec.replicas` or `spec.containers[0].ports[1].containerPort` ("" = the document). */
-  path: string;
-  message: string;
-}
-
-const keyPath = (parent: string, key: string) =>
-  /^[A-Za-z_][\w-]*$/.test(key) ? (parent ? `${parent}.${key}` : key) : `${parent}[${JSON.stringify(key)}]`;
-
-/**
- * Walks a parsed document (iteratively) and reports nesting past MAX_DEPTH and numbers that cannot be
- * what was written: non-finite (1e400), or integers beyond ±(2^53 − 1), which JSON/YAML round.
- */
-export function checkDocumentLimits(value: unknown): LimitProblem[] {
-  const problems: LimitProblem[] = [];
-  const stack: { v: unknown; path: string; depth: number }[] = [{ v: value, path: "", depth: 0 }];
-  while (stack.length > 0) {
-    const { v, path, depth } = stack.pop() as { v: unknown; path: string; depth: number };
-    if (typeof v === "number" || typeof v === "bigint") {
-      const n = Number(v);
-      if (!Number.isFinite(n)) {
-        problems.push({ path, message: "number out of range (it would become Infinity); write a smaller number, or quote it if it is a string" });
-      } else if ((typeof v === "bigint" || Number.isInteger(n)) && !Number.isSafeInteger(n)) {
-        problems.push({ path, message: "integer beyond 2^53 (it would be silently rounded); quote it if it is a string" });
-      }
-      continue;
-    }
-    if (typeof v !== "object" || v === null) continue;
-    if (depth >= MAX_DEPTH) {
-      problems.push({ path, message: `nested deeper than ${MAX_DEPTH} levels` });
-      continue;
-    }
-    if (Array.isArray(v)) v.forEach((item, i) => stack.push({ v: item, path: `${path}[${i}]`, depth: depth + 1 }));
-    else for (const [k, item] of Object.entries(v)) stack.push({ v: item, path: keyPath(path, k), depth: depth + 1 });
-  }
-  return problems.sort((a, b) => (a.path < b.path ? -1 : 1));
 }

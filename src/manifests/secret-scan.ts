@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
-import { MAX_DEPTH, bracketDepthOver } from "./limits.js";
+import { MAX_NESTING_DEPTH, bracketDepthOver } from "./limits.js";
 import type { AgeIdentity } from "../crypto/age.js";
 import { isSealedSecret, scopeFromAnnotations, SealedSecretError, unsealSealedSecret, type RsaKey } from "../crypto/sealed/index.js";
 import { readSealedSecret } from "../crypto/sealed/sealed-secret.js";
@@ -59,7 +59,7 @@ type Doc = Record<string, unknown>;
 function plainDocs(bytes: Buffer, format: SopsFormat): { docs: Doc[] } | { error: string } | undefined {
   const text = bytes.toString("utf8");
   if (format !== "json" && format !== "yaml") return undefined;
-  if (bracketDepthOver(text)) return { error: `nested deeper than ${MAX_DEPTH} levels` };
+  if (bracketDepthOver(text)) return { error: `nested deeper than ${MAX_NESTING_DEPTH} levels` };
   let docs: Doc[];
   if (format === "json") {
     try {

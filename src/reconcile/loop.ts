@@ -10,6 +10,7 @@
  * it as failed. health() tells liveness whether passes still complete.
  */
 import type { SyncTrigger } from "../audit/index.js";
+import { Backoff, withJitter } from "../util/backoff.js";
 
 export interface PassOutcome {
   /** The revision attempted (a commit SHA), when the fetch got that far. */
@@ -58,7 +59,11 @@ export class ReconcileLoop {
   /** When a pass last completed (or the loop started): liveness looks at it. */
   #lastProgress = Date.now();
 
-  constructor(private readonly opts: LoopOptions) {}
+  readonly #retry: Backoff;
+
+  constructor(private readonly opts: LoopOptions) {
+    this.#retry = new Backoff({ initialMs: opts.initialBackoffMs ?? 1000, maxMs: opts.maxBackoffMs ?? 300_000 });
+  }
 
   /** Starts with an immediate pass. */
   start(trigger: SyncTrigger = "startup"): void {
@@ -160,13 +165,11 @@ export class ReconcileLoop {
     const failures = this.status.consecutiveFailures;
     if (failures > 0) {
       // Retry the failure with backoff; triggers that came in meanwhile ride along.
-      const base = this.opts.initialBackoffMs ?? 1000;
-      this.#schedule(Math.min(base * 2 ** (failures - 1), this.opts.maxBackoffMs ?? 300_000));
+      this.#schedule(this.#retry.delay(failures - 1));
     } else if (this.#pending.size > 0) {
       this.#schedule(0);
     } else {
-      const jitter = 1 + Math.random() * (this.opts.jitter ?? 0.1);
-      this.#schedule(Math.round(this.opts.intervalMs * jitter));
+      this.#schedule(withJitter(this.opts.intervalMs, this.opts.jitter ?? 0.1));
     }
   }
 }

@@ -62,7 +62,8 @@ async function runCase(c: CorpusCase, i: number): Promise<{ rules: { rule: strin
   }
   try {
     await buildDesiredSet(revision, {
-      namespace: NAMESPACE, discovery, decryptors: decryptorsFor(keyring, NAMESPACE), reserved: [{ kind: "Secret", name: "sealsync" }],
+      namespace: NAMESPACE, discovery, decryptors: decryptorsFor(keyring, NAMESPACE),
+      protect: { keySecrets: ["sealsync-keys"], parent: "sealsync", lease: "sealsync-leader" },
     });
   } catch (err) {
     if (!(err instanceof RevisionRejectedError)) throw err;
