@@ -31,6 +31,13 @@ const OPTIONAL_OBJECT = { group: optString, kind: optString, namespace: optStrin
 /** Why a sync was started; the reconcile loop's wake-up sources. */
 export const SYNC_TRIGGERS = ["startup", "timer", "webhook", "signal", "drift", "manual", "keys", "leader"] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+/**
+ * Why a sync failed, one word (the Reason of its Event and status): the Git fetch; the revision's
+ * documents (DecryptFailed when every refused document failed to decrypt); a guard or the API server's
+ * dry-run; the ApplySet inventory; the apply itself.
+ */
+export const FAILURE_REASONS = ["FetchFailed", "ValidationFailed", "DecryptFailed", "ReconcileRefused", "InventoryConflict", "ApplyFailed"] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 /** Commit signature status, once source verification exists. */
 export const SIGNATURE_STATUSES = ["verified", "unsigned", "invalid", "not-checked"] as const;
 
@@ -44,9 +51,8 @@ export const ACTIONS = {
     signature: optOneOf(...SIGNATURE_STATUSES), signer: optString,
   },
   "sync-finished": { revision: string, created: int, configured: int, unchanged: int, pruned: int, durationMs: optInt },
-  // `reason` is a closed Reason word (FetchFailed, DecryptFailed…); `message` is an error text, which
-  // by the project's rule never holds a decrypted value.
-  "sync-failed": { reason: string, revision: optString, message: optString, durationMs: optInt },
+  // `message` is an error text, which by the project's rule never holds a decrypted value.
+  "sync-failed": { reason: oneOf(...FAILURE_REASONS), revision: optString, message: optString, durationMs: optInt },
   "object-created": { ...OBJECT, revision: string, uid: optString, resourceVersion: optString },
   "object-configured": { ...OBJECT, revision: string, uid: optString, resourceVersion: optString },
   // `revision` is the revision whose absence of the object caused the prune.
