@@ -130,7 +130,7 @@ interface Env {
 
 async function startDaemon(env: Env, spec: DaemonSpec): Promise<DaemonProc> {
   const dataDir = mkdtempSync(path.join(env.work, `data-${spec.name}-`));
-  const args = [...(spec.nodeFlags ?? []), path.join(repoRoot, "dist/cli/sealsync.js"), "run", "--repo", spec.repoUrl, "--ref", "main",
+  const args = [...(spec.nodeFlags ?? []), path.join(repoRoot, "dist/cli/sealsync.js"), "run", "--allow-insecure-http", "--repo", spec.repoUrl, "--ref", "main",
     "-n", spec.namespace, "--kubeconfig", env.kubeconfig, "--keys", env.keysDir, "--data-dir", dataDir,
     "--git-username", env.git.username, "--git-password-file", env.passwordFile, "--listen", "127.0.0.1:0", ...spec.extra];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "", ...spec.env } });

@@ -32,14 +32,19 @@ const OPTIONAL_OBJECT = { group: optString, kind: optString, namespace: optStrin
 export const SYNC_TRIGGERS = ["startup", "timer", "webhook", "signal", "drift", "manual", "keys", "leader"] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 /**
- * Why a sync failed, one word (the Reason of its Event and status): the Git fetch; the revision's
+ * Why a sync failed, one word (the Reason of its Event and status): the Git fetch, its signature check or a
+ * rollback; the revision's
  * documents (DecryptFailed when every refused document failed to decrypt); a guard or the API server's
  * dry-run; the ApplySet inventory; the apply itself.
  */
-export const FAILURE_REASONS = ["FetchFailed", "ValidationFailed", "DecryptFailed", "ReconcileRefused", "InventoryConflict", "ApplyFailed"] as const;
+export const FAILURE_REASONS = [
+  "FetchFailed", "VerificationFailed", "RollbackRefused", "ValidationFailed", "DecryptFailed", "ReconcileRefused", "InventoryConflict", "ApplyFailed",
+] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
-/** Commit signature status, once source verification exists. */
+/** Commit signature status: "not-checked" when --verify is off. */
 export const SIGNATURE_STATUSES = ["verified", "unsigned", "invalid", "not-checked"] as const;
+/** --verify modes. */
+export const VERIFY_MODES = ["head", "tag", "tag-and-head", "strict"] as const;
 
 /** Every action and its fields, in canonical order. Field names must keep one type across actions. */
 export const ACTIONS = {
@@ -48,8 +53,12 @@ export const ACTIONS = {
   "sync-started": {
     revision: string, ref: optString, trigger: optOneOf(...SYNC_TRIGGERS),
     author: optString, committer: optString, commitTime: optString, subject: optString,
-    signature: optOneOf(...SIGNATURE_STATUSES), signer: optString,
+    signature: optOneOf(...SIGNATURE_STATUSES), signer: optString, verifyMode: optOneOf(...VERIFY_MODES),
   },
+  // A revision refused by --verify: `object` names the commit or tag that failed, `signer` its key fingerprint.
+  "verification-failed": { revision: optString, ref: optString, verifyMode: optOneOf(...VERIFY_MODES), object: optString, signer: optString, message: string },
+  // The target does not descend from the last applied commit (`from`): rewound (ancestor) or force-pushed (diverged).
+  "source-rewound": { revision: string, from: string, rewind: oneOf("ancestor", "diverged"), refused: oneOf("yes", "no"), ref: optString },
   "sync-finished": { revision: string, created: int, configured: int, unchanged: int, pruned: int, durationMs: optInt },
   // `message` is an error text, which by the project's rule never holds a decrypted value.
   "sync-failed": { reason: oneOf(...FAILURE_REASONS), revision: optString, message: optString, durationMs: optInt },
