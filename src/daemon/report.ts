@@ -3,7 +3,7 @@
  * Events, metrics, logs and the status annotation. Reporting never fails a pass: an entry, Event or
  * status that cannot be written is logged and the daemon carries on.
  */
-import type { AuditLog, SyncTrigger } from "../audit/index.js";
+import type { AuditLog, FailureReason, SyncTrigger } from "../audit/index.js";
 import { countActions } from "../kube/changeset.js";
 import type { KubeClient } from "../kube/client.js";
 import type { ResourceInfo } from "../kube/discovery.js";
@@ -142,7 +142,7 @@ export class PassReporter {
     await this.#writeStatus(revision.sha, result.desired.length, undefined, revision.verification);
   }
 
-  async failed(reason: string, err: Error, revision: Revision | undefined, started: number): Promise<PassOutcome> {
+  async failed(reason: FailureReason, err: Error, revision: Revision | undefined, started: number): Promise<PassOutcome> {
     const durationMs = Date.now() - started;
     this.o.metrics.reconciled("failure", durationMs / 1000);
     this.o.metrics.stale(true);

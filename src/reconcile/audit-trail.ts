@@ -4,7 +4,7 @@
  * created, configured or pruned and sync-finished — or a rejected entry per refused document and
  * sync-failed. Entries name objects, files, key ids and reasons, never a value.
  */
-import type { AuditEvent, AuditLog, SyncTrigger } from "../audit/index.js";
+import type { AuditEvent, AuditLog, FailureReason, SyncTrigger } from "../audit/index.js";
 import { ApplySetConflictError } from "../kube/applyset.js";
 import { RevisionRejectedError } from "../manifests/errors.js";
 import { subject, type Revision } from "../source/revision.js";
@@ -57,9 +57,9 @@ export async function recordResult(audit: AuditLog, result: ReconcileResult, nam
 
 /** A refused or failed sync: one rejected entry per refused document, then sync-failed with a Reason word. */
 export async function recordFailure(audit: AuditLog, err: Error, revision: Revision | undefined, namespace: string, durationMs: number): Promise<void> {
-  let reason = revision ? "ApplyFailed" : "FetchFailed";
+  let reason: FailureReason = revision ? "ApplyFailed" : "FetchFailed";
   if (err instanceof RevisionRejectedError) {
-    reason = "ValidationFailed";
+    reason = err.errors.every((m) => m.rule === "decrypt") ? "DecryptFailed" : "ValidationFailed";
     for (const m of err.errors) {
       const [kind, name] = (m.ref.object ?? "").split("/");
       await audit.append({ action: "rejected", rule: m.rule, revision: revision?.sha, file: m.ref.file, document: m.ref.index, kind, name, namespace, message: m.reason });
