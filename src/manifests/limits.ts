@@ -17,3 +17,30 @@ export function unsafeIntegerReason(value: bigint): string | undefined {
   return `an integer beyond ±2^53 (${value < 0n ? "-" : ""}${String(value).replace(/^-/, "").length} digits) cannot be sent exactly: ` +
     "write it as a quoted string if the field is a string, or keep it within ±9007199254740991";
 }
+
+/**
+ * The deepest bracket nesting of JSON or flow-YAML text, outside quoted strings, stopping as soon as it
+ * passes `limit` — a linear scan with no recursion, run before a parser that might recurse (a 200,000-deep
+ * document must be a clear error, not a RangeError stack).
+ */
+export function bracketDepthOver(text: string, limit = MAX_NESTING_DEPTH): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || (c === "'" && /[\s[{,:]/.test(text[i - 1] ?? " "))) {
+      quote = c;
+    } else if (c === "[" || c === "{") {
+      if (++depth > limit) return true;
+    } else if (c === "]" || c === "}") {
+      depth = Math.max(0, depth - 1);
+    } else if (c === "\n") {
+      // A YAML plain scalar may hold a stray quote; quotes never span lines in JSON.
+      if (quote === "'") quote = undefined;
+    }
+  }
+  return false;
+}
