@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { VERSION } from "../version.js";
 import { registerAuditCommands } from "./sealsync/audit.js";
 import { registerRunCommand } from "./sealsync/run.js";
+import { registerStatusCommand } from "./sealsync/status.js";
 import { registerSyncCommands } from "./sealsync/sync.js";
 
 const program = new Command()
@@ -15,5 +16,6 @@ const program = new Command()
 registerRunCommand(program);
 registerSyncCommands(program);
 registerAuditCommands(program);
+registerStatusCommand(program);
 
 await program.parseAsync(process.argv);

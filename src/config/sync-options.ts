@@ -13,6 +13,8 @@ import { DirSource } from "../source/dir.js";
 import { GitSource } from "../source/git.js";
 import type { Source } from "../source/revision.js";
 import { UsageError } from "./usage-error.js";
+import { parseDuration } from "./duration.js";
+import { DEFAULT_HEALTH_TIMEOUT_MS } from "../reconcile/health-wait.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
 
@@ -35,6 +37,9 @@ export interface SyncFlags {
   applysetName: string;
   maxFileSize: number;
   output: "text" | "json";
+  /** Milliseconds an applied revision may take to become Ready before it is Degraded. */
+  healthTimeout: number;
+  restartOnConfigChange?: boolean;
 }
 
 export { UsageError };
@@ -44,6 +49,14 @@ function nonNegativeInt(flag: string) {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid flag: ${flag} must be a whole number >= 0, got ${JSON.stringify(v)}`);
     return n;
+  };
+}
+
+function durationFlag(flag: string) {
+  return (v: string) => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < 1) throw new UsageError(`invalid flag: ${flag} must be a duration like 30s, 5m or 1h, got ${JSON.stringify(v)}`);
+    return ms;
   };
 }
 
@@ -69,6 +82,9 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--force-prune", "ignore the --max-prune circuit breaker", "FORCE_PRUNE"))
     .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
     .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(nonNegativeInt("--max-file-size")))
+    .addOption(opt("--health-timeout <duration>", "how long an applied revision may take to become Ready before it is Degraded", "HEALTH_TIMEOUT")
+      .default(DEFAULT_HEALTH_TIMEOUT_MS, "5m").argParser(durationFlag("--health-timeout")))
+    .addOption(opt("--restart-on-config-change", "roll every workload whose Secrets/ConfigMaps change, not only those annotated sealsync.dev/restart-on-change", "RESTART_ON_CONFIG_CHANGE"))
     .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"));
 }
 
@@ -120,6 +136,7 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       decryptors: decryptorsFor(keyring, namespace),
       applySetName: flags.applysetName,
       prune: flags.prune, allowEmpty: flags.allowEmpty, maxPrune: flags.maxPrune, forcePrune: flags.forcePrune,
+      restartOnConfigChange: flags.restartOnConfigChange,
     },
     async close() {
       await keyring?.close();

@@ -23,7 +23,8 @@ import { startServer, type RunningServer } from "../server/index.js";
 import { subject, type Revision } from "../source/revision.js";
 import { VERSION } from "../version.js";
 import { DriftWatcher, type DriftSignal } from "./drift-watch.js";
-import { writeStatus } from "./status.js";
+import { writeStatus, type DaemonStatus, type FailingDocument } from "./status.js";
+import { HealthReporter } from "./health-report.js";
 
 export interface RunFlags extends SyncFlags {
   interval: number;
@@ -61,6 +62,11 @@ export class Daemon {
   #elector?: LeaderElector;
   #drift!: DriftWatcher;
   #events!: EventRecorder;
+  #health!: HealthReporter;
+  /** The last status written, rewritten with fresh health as the applied revision rolls out. */
+  #status?: DaemonStatus;
+  #attempt: Pick<DaemonStatus, "author" | "subject"> = {};
+  #failingDocuments: FailingDocument[] = [];
   #pendingDrift = new Map<string, DriftSignal>();
   /** When each object was last drift-corrected, for backing off a fight with another controller. */
   #corrections = new Map<string, number[]>();
@@ -95,6 +101,12 @@ export class Daemon {
     this.#events = new EventRecorder({
       client, parent: { name: f.applysetName ?? DEFAULT_PARENT_NAME, namespace }, instance: identity(),
       onError: (err) => this.log.debug({ err: err.message }, "event not recorded"),
+    });
+    this.#health = new HealthReporter({
+      client, namespace, timeoutMs: f.healthTimeout, metrics: this.metrics, events: this.#events, stallTimeoutMs: f.watchStallTimeoutMs,
+      record: (entry) => this.#record(entry),
+      onChange: () => void this.#rewriteStatus(),
+      onError: (err) => this.log.warn({ err: err.message }, "health watch restarted"),
     });
     this.#drift = new DriftWatcher({
       client, namespace, stallTimeoutMs: f.watchStallTimeoutMs,
@@ -158,6 +170,7 @@ export class Daemon {
     this.#acting = false;
     this.metrics.leader(false);
     this.#drift.close();
+    this.#health.stop();
     await this.loop.stop();
     await this.#record({ action: "leader-lost", identity: identity(), lease: this.flags.leaseName });
     this.log.warn({ holder: identity() }, "lost the lease: standing by");
@@ -200,6 +213,10 @@ export class Daemon {
       return this.#failed("FetchFailed", err as Error, undefined, started);
     }
     for (const w of revision.warnings) this.log.warn({ revision: revision.sha }, w);
+    this.#attempt = {
+      author: revision.author ? `${revision.author.name} <${revision.author.email}>` : undefined,
+      subject: revision.message ? subject(revision.message) : undefined,
+    };
 
     const sameRevision = revision.sha === this.#lastRevision;
     const timerOnly = [...triggers].every((t) => t === "timer");
@@ -217,6 +234,7 @@ export class Daemon {
     try {
       const result = await reconcile(revision, { ...this.#ctx.reconcileOptions, dryRun: reportOnly });
       await this.#report(result, drift, reportOnly, started, quiet);
+      this.#setFailingDocuments([]);
       this.#lastRevision = revision.sha;
       this.#passesSinceApply = 0;
       if (result.failed) return { ok: false, revision: revision.sha, error: new Error("some objects failed to apply; nothing was pruned") };
@@ -225,6 +243,8 @@ export class Daemon {
       const e = err as Error;
       if (quiet) await this.#recordSyncStarted(revision, trigger);
       if (err instanceof RevisionRejectedError) {
+        this.#setFailingDocuments(err.errors.filter((m) => m.rule === "decrypt")
+          .map((m) => ({ file: m.ref.file, document: m.ref.index, object: m.ref.object, reason: m.reason })));
         for (const m of err.errors) {
           if (m.rule === "decrypt") this.metrics.decryptFailed(/SealedSecret/.test(m.message) ? "sealed" : "sops");
           const [kind, name] = (m.ref.object ?? "").split("/");
@@ -312,8 +332,17 @@ export class Daemon {
       await this.#record({ action: "sync-finished", revision: revision.sha, created: n.created, configured: n.configured, unchanged: n.unchanged, pruned: n.pruned, durationMs: Math.round(seconds * 1000) });
       this.log.info({ revision: revision.sha, ...n, durationMs: Math.round(seconds * 1000) }, "synced");
     }
+    for (const r of result.restarts) {
+      const applied = result.changes.find((c) => c.kind === r.kind && c.name === r.name);
+      if (applied?.action !== "configured") continue;
+      this.metrics.restartTriggered(r.kind);
+      await this.#record({ action: "restart-triggered", group: applied.group, kind: r.kind, namespace: ns, name: r.name, revision: revision.sha, changedKeys: r.changedKeys.join(",") || undefined });
+      await this.#events.restart(revision.sha, r, r.changedKeys);
+      this.log.info({ kind: r.kind, name: r.name, changedKeys: r.changedKeys }, "restart triggered: config changed");
+    }
     const resources = [...new Map(result.desired.map((d) => [`${d.resource.group}/${d.resource.kind}`, d.resource] as [string, ResourceInfo])).values()];
     this.#drift.update(this.#setId(), resources, result.listedAt);
+    if (!result.failed) this.#health.follow(result, this.#setId());
     await this.#writeStatus(revision.sha, result.desired.length);
   }
 
@@ -331,16 +360,32 @@ export class Daemon {
     return { ok: false, revision: revision?.sha, error: err };
   }
 
+  #setFailingDocuments(docs: FailingDocument[]): void {
+    this.#failingDocuments = docs;
+    this.metrics.failingDocuments(docs.length);
+  }
+
+  /** The last status again, with the health as it is now. */
+  async #rewriteStatus(): Promise<void> {
+    if (!this.#status) return;
+    this.#status = { ...this.#status, ...this.#health.statusFields(), time: new Date().toISOString() };
+    await writeStatus(this.#ctx.client, this.#ctx.namespace, this.flags.applysetName ?? DEFAULT_PARENT_NAME, this.#status)
+      .catch((e: Error) => this.log.debug({ err: e.message }, "status not written"));
+  }
+
   async #writeStatus(attempted?: string, objects?: number, error?: string): Promise<void> {
     try {
-      await writeStatus(this.#ctx.client, this.#ctx.namespace, this.flags.applysetName ?? DEFAULT_PARENT_NAME, {
+      await writeStatus(this.#ctx.client, this.#ctx.namespace, this.flags.applysetName ?? DEFAULT_PARENT_NAME, this.#status = {
         ...this.loop.status,
+        ...this.#attempt,
+        ...this.#health.statusFields(),
+        failingDocuments: this.#failingDocuments.length > 0 ? this.#failingDocuments : undefined,
         lastAttemptedRevision: attempted ?? this.loop.status.lastAttemptedRevision,
         lastAppliedRevision: error ? this.loop.status.lastAppliedRevision : attempted ?? this.loop.status.lastAppliedRevision,
         lastError: error,
         // The loop counts this failure only after the pass returns, hence + 1.
         phase: error ? (this.loop.status.consecutiveFailures + 1 >= STALLED_AFTER ? "Stalled" : "Reconciling") : "Ready",
-        managedObjects: objects,
+        managedObjects: objects ?? this.#status?.managedObjects,
         time: new Date().toISOString(),
       });
     } catch (e) {
@@ -362,6 +407,7 @@ export class Daemon {
       clearTimeout(this.#driftTimer);
       await this.loop.stop();
       this.#drift.close();
+      this.#health.stop();
       await this.#elector?.release().catch((err: Error) => this.log.warn({ err: err.message }, "lease release failed"));
       await this.#record({ action: "daemon-stop", reason, identity: identity() });
       await this.server?.close();

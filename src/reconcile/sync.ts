@@ -22,6 +22,7 @@ import { VERSION } from "../version.js";
 import type { Change } from "./changeset.js";
 import { diffObjects, redactSecrets, secretValuesOf, type FieldChange } from "./diff.js";
 import { DIGEST_ANNOTATION, provablyUnchanged, sourceDigest } from "./unchanged.js";
+import { HASH_KEY_SECRET, applyConfigHashes, loadConfigHashKey, wantsConfigHash, type RestartTrigger } from "./config-hash.js";
 
 export interface ReconcileOptions {
   client: KubeClient;
@@ -41,6 +42,8 @@ export interface ReconcileOptions {
   forceConflicts?: boolean;
   /** Plan only: dry-run everything, change nothing. */
   dryRun?: boolean;
+  /** Give every workload the config-hash annotation, not only those annotated restart-on-change. */
+  restartOnConfigChange?: boolean;
   concurrency?: number;
   /** Test-only: called between the steps, by name; throwing there simulates an interrupted run. */
   onStep?: (step: "applied" | "pruned") => void | Promise<void>;
@@ -65,6 +68,8 @@ export interface ReconcileResult {
   failed: boolean;
   /** The resourceVersion of each kind's member list ("group/Kind" →), where watches can start. */
   listedAt: Map<string, string>;
+  /** Workloads whose config hash changed: their pods roll (src/reconcile/config-hash.ts). */
+  restarts: RestartTrigger[];
 }
 
 /** A revision that passed validation but was refused by a guard or by the API server's dry-run. */
@@ -88,7 +93,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
   // 1. The desired set, all or nothing.
   const desired = await buildDesiredSet(revision, {
     namespace, discovery: opts.discovery, decryptors: opts.decryptors,
-    reserved: [{ kind: "Secret", name: parentName }],
+    reserved: [{ kind: "Secret", name: parentName }, { kind: "Secret", name: HASH_KEY_SECRET }],
   });
 
   // 2. The inventory parent, and every live member of every kind it or the revision names.
@@ -125,6 +130,13 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
   }
 
   // 4. The plan: dry-run every object that may change; any refusal by the API server refuses the revision.
+  //    Opted-in workloads first get the hash of the config they read, so a changed value rolls them.
+  let restarts: RestartTrigger[] = [];
+  if (wantsConfigHash(desired, opts.restartOnConfigChange)) {
+    const key = await loadConfigHashKey(client, namespace, !opts.dryRun);
+    const liveByName = new Map([...live.values()].map((l) => [`${l.info.kind}/${l.object.metadata.name}`, l.object]));
+    restarts = applyConfigHashes(desired, { key, all: opts.restartOnConfigChange, live: liveByName });
+  }
   for (const d of desired) {
     d.object.metadata.labels = { ...d.object.metadata.labels, [LABEL_PART_OF]: parent.id };
     const digest = sourceDigest(d.source, { namespace, setId: parent.id, tooling: parent.tooling });
@@ -152,7 +164,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
     ...planned.map(({ d: _d, ...p }) => p),
     ...(prune ? stale.map((s) => ({ action: "prune" as const, subject: `${s.info.kind}/${s.object.metadata.name}`, kind: s.info.kind, name: s.object.metadata.name, diff: [] })) : []),
   ];
-  if (opts.dryRun) return { revision, changes: [], plan, desired, failed: false, listedAt };
+  if (opts.dryRun) return { revision, changes: [], plan, desired, failed: false, listedAt, restarts };
 
   // 5. Superset first: if this run is interrupted after applying, the parent still names every kind
   //    that may have members, so the next run can find and prune them.
@@ -210,5 +222,5 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
     // 8. Shrink the parent to the kinds this revision has, now that nothing of the others is left.
     if (!failed && newGks.join(",") !== current.groupKinds.join(",")) await writeParent(client, current, newGks);
   }
-  return { revision, changes, plan, desired, failed, listedAt };
+  return { revision, changes, plan, desired, failed, listedAt, restarts };
 }

@@ -9,6 +9,9 @@ export interface TestAssets {
   etcd: string;
   sops: string;
   kubeseal: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kwok: string;
   age: string;
   ageKeygen: string;
   git: string;

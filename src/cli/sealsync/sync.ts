@@ -10,6 +10,23 @@ import { formatFieldChange } from "../../reconcile/diff.js";
 import { ReconcileRefusedError, reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
 import { subject, type Revision } from "../../source/revision.js";
 import { addSyncOptions, buildSyncContext, UsageError, type SyncFlags } from "../../config/sync-options.js";
+import { applySetId, DEFAULT_PARENT_NAME } from "../../kube/applyset.js";
+import { waitForHealth } from "../../reconcile/health-wait.js";
+import { formatFailing, type RevisionHealthReport } from "../../reconcile/revision-health.js";
+
+interface OnceFlags extends SyncFlags {
+  wait?: boolean;
+}
+
+function printHealth(report: RevisionHealthReport, seconds: number): void {
+  if (report.phase === "Ready") {
+    console.log(`health: Ready: ${report.objects.length} objects Current after ${seconds.toFixed(1)}s`);
+    return;
+  }
+  const why = report.reason === "HealthTimeout" ? "not Ready within the health timeout" : "an object failed";
+  console.error(`error: revision ${report.revision.slice(0, 12)} is Degraded (${why}) after ${seconds.toFixed(1)}s:`);
+  for (const line of formatFailing(report)) console.error(`  - ${line}`);
+}
 
 function describeRevision(r: Revision): string {
   const who = r.author ? ` by ${r.author.name}` : "";
@@ -34,25 +51,38 @@ function printPlan(result: ReconcileResult): void {
   console.log(`plan: ${n("create")} to create, ${n("configure")} to configure, ${n("prune")} to prune, ${n("unchanged")} unchanged`);
 }
 
-async function runOnce(flags: SyncFlags, dryRun: boolean): Promise<void> {
+async function runOnce(flags: OnceFlags, dryRun: boolean): Promise<void> {
   const ctx = await buildSyncContext(flags);
   try {
     const revision = await ctx.source.fetch();
     for (const w of revision.warnings) console.error(`warning: ${w}`);
     if (flags.output === "text") console.log(describeRevision(revision));
     const result = await reconcile(revision, { ...ctx.reconcileOptions, dryRun });
+    // --wait: watch what was applied until it is Ready, Degraded, or the health timeout passes.
+    let health: RevisionHealthReport | undefined;
+    const waitStarted = Date.now();
+    if (flags.wait && !dryRun && !result.failed) {
+      health = await waitForHealth({
+        client: ctx.client, namespace: ctx.namespace,
+        setId: applySetId(flags.applysetName ?? DEFAULT_PARENT_NAME, ctx.namespace), revision: revision.sha,
+        objects: result.desired.map((d) => ({ resource: d.resource, name: d.object.metadata.name })),
+        timeoutMs: flags.healthTimeout,
+      });
+    }
     if (flags.output === "json") {
       console.log(JSON.stringify(dryRun
         ? { revision: revisionJson(revision), plan: result.plan }
-        : { revision: revisionJson(revision), changes: result.changes, failed: result.failed }, null, 2));
+        : { revision: revisionJson(revision), changes: result.changes, failed: result.failed, restarts: result.restarts, health }, null, 2));
     } else if (dryRun) {
       printPlan(result);
     } else {
       for (const c of result.changes) console.log(formatChange(c));
+      for (const r of result.restarts) console.log(`restart ${r.kind}/${r.name}${r.changedKeys.length > 0 ? ` (changed ${r.changedKeys.join(", ")})` : ""}`);
       const n = countActions(result.changes);
       console.log(`synced: ${n.created} created, ${n.configured} configured, ${n.unchanged} unchanged, ${n.pruned} pruned, ${n.failed} failed`);
+      if (health) printHealth(health, (Date.now() - waitStarted) / 1000);
     }
-    if (result.failed) process.exitCode = 1;
+    if (result.failed || (health && health.phase !== "Ready")) process.exitCode = 1;
   } finally {
     await ctx.close();
   }
@@ -83,11 +113,12 @@ export function registerSyncCommands(program: Command): void {
   addSyncOptions(program.command("sync")
     .description("fetch one revision, decrypt it in memory and make the namespace match it (server-side apply + prune)")
     .option("--once", "sync once and exit (the default; `sealsync run` keeps syncing)", true)
+    .option("--wait", "then wait until what was applied is Ready (kstatus rules); exit 1 if it is Degraded or not Ready within --health-timeout")
     .addHelpText("after", `
 Example:
   sealsync sync --once --repo https://git.example.com/team/app.git --path deploy/prod \\
     --git-username deploy --git-password-file /etc/git/token --keys /etc/sealsync/keys -n app`))
-    .action((flags: SyncFlags) => withExitCodes(() => runOnce(flags, false)));
+    .action((flags: OnceFlags) => withExitCodes(() => runOnce(flags, false)));
 
   addSyncOptions(program.command("plan")
     .description("show what a sync would change (server-side dry-run), with every Secret value hidden; changes nothing")
