@@ -5,7 +5,7 @@
  * resolves with the final report (Ready, Degraded), or the last Progressing one when `signal` aborts
  * (a newer revision cancels the wait).
  */
-import type { KubeClient, KubeObject } from "../kube/client.js";
+import { KubeApiError, type KubeClient, type KubeObject } from "../kube/client.js";
 import { Discovery, type ResourceInfo } from "../kube/discovery.js";
 import { LABEL_PART_OF } from "../kube/applyset.js";
 import { watchCollection, type Watch } from "../kube/watch.js";
@@ -84,9 +84,10 @@ export async function waitForHealth(opts: HealthWaitOptions): Promise<RevisionHe
     watches.push(w);
     void consume(w, (type, obj) => (type === "DELETED" ? health.forget(info.group, info.kind, obj.metadata.name) : health.observe(info.group, obj)));
   }
-  const pods = watchCollection({
-    client: opts.client, path: Discovery.path(POD, opts.namespace), initialEvents: true,
-    stallTimeoutMs: opts.stallTimeoutMs, onError: opts.onError,
+  // Pods only explain a workload's state; without the right to read them (403) health goes on without.
+  const pods: Watch = watchCollection({
+    client: opts.client, path: Discovery.path(POD, opts.namespace), initialEvents: true, stallTimeoutMs: opts.stallTimeoutMs,
+    onError: (err) => (err instanceof KubeApiError && err.status === 403 ? pods.close() : opts.onError?.(err)),
   });
   watches.push(pods);
   void consume(pods, (type, obj) => (type === "DELETED" ? health.forgetPod(obj.metadata.name) : health.observePod(obj)));
@@ -97,7 +98,7 @@ export async function waitForHealth(opts: HealthWaitOptions): Promise<RevisionHe
     if (!finished) timer = setTimeout(tick, Math.min(5_000, Math.max(0, health.deadline - Date.now())));
   };
   timer = setTimeout(tick, Math.min(5_000, timeoutMs));
-  await Promise.all(watches.map((w) => w.ready)).catch(() => undefined);
+  await Promise.race([Promise.all(watches.map((w) => w.ready)), done]).catch(() => undefined);
   check();
   return done;
 }
