@@ -233,8 +233,8 @@ export class Daemon {
     if (!quiet) await this.#recordSyncStarted(revision, trigger);
     try {
       const result = await reconcile(revision, { ...this.#ctx.reconcileOptions, dryRun: reportOnly });
-      await this.#report(result, drift, reportOnly, started, quiet);
       this.#setFailingDocuments([]);
+      await this.#report(result, drift, reportOnly, started, quiet);
       this.#lastRevision = revision.sha;
       this.#passesSinceApply = 0;
       if (result.failed) return { ok: false, revision: revision.sha, error: new Error("some objects failed to apply; nothing was pruned") };
