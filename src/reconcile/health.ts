@@ -9,8 +9,8 @@
  *
  * Order of the rules, as kstatus: deletion → observedGeneration behind generation → the generic
  * Reconciling/Stalled conditions → the kind's own rules → a Ready condition → Current.
- * One deliberate difference: kstatus calls a Pod Unschedulable only after 15 s, which needs a clock;
- * here `now` is a parameter (default: the wall clock) so the function stays testable.
+ * Differences: a running Job is InProgress, not Current, until it completes; and kstatus calls a Pod
+ * Unschedulable only after 15 s, which needs a clock: here `now` is a parameter so the function stays pure.
  */
 import type { KubeObject } from "../kube/client.js";
 
@@ -169,7 +169,9 @@ function job(obj: Obj): Health {
     if (c.type === "Suspended" && c.status === "True" && field(obj, "spec.suspend") === true) return current("Job is suspended");
   }
   if (!field(obj, "status.startTime")) return inProgress("JobNotStarted", "Job not started");
-  return current(`Job in progress. success: ${succeeded}, active: ${active}, failed: ${failedPods}`);
+  // kstatus calls a running Job Current; a revision's Job (a migration, a seed) is only done when it
+  // completes, so it stays InProgress until then (as Flux's Job health check does).
+  return inProgress("JobInProgress", `Job in progress. success: ${succeeded}, active: ${active}, failed: ${failedPods}`);
 }
 
 interface ContainerStatus {

@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot, testAssets } from "./assets.js";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { ControlPlane } from "./control-plane.js";
 import { freePort, startDaemon, waitFor, type Daemon } from "./processes.js";
 import { testEnvState } from "./state.js";
@@ -73,6 +73,9 @@ export async function startWorkloadControllers(cp: ControlPlane): Promise<Worklo
       const node = await core.readNode({ name: KWOK_NODE });
       return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
     }, kwok);
+    // The apiserver taints a new node not-ready; the node-lifecycle controller (not run here: it would
+    // also evict) would lift it once Ready, so lift it by hand.
+    await core.patchNode({ name: KWOK_NODE, body: { spec: { taints: null } } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
     for (const d of daemons) {
       if (d.child.exitCode !== null) throw new Error(`${d.name} exited with code ${d.child.exitCode}:\n${d.tail()}`);
     }

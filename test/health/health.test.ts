@@ -47,7 +47,7 @@ const cases: [string, KubeObject, HealthStatus, string][] = [
   ["a ReplicaSet that cannot create pods", obj("apps/v1", "ReplicaSet", { spec: { replicas: 1 }, status: { conditions: [{ type: "ReplicaFailure", status: "True" }] } }), "InProgress", "ReplicaFailure"],
   // Job
   ["a Job not started", obj("batch/v1", "Job", { spec: {}, status: {} }), "InProgress", "JobNotStarted"],
-  ["a running Job", obj("batch/v1", "Job", { spec: {}, status: { startTime: ago(5000), active: 1 } }), "Current", "Current"],
+  ["a running Job (done only when complete)", obj("batch/v1", "Job", { spec: {}, status: { startTime: ago(5000), active: 1 } }), "InProgress", "JobInProgress"],
   ["a failed Job", obj("batch/v1", "Job", { spec: {}, status: { startTime: ago(5000), failed: 1, conditions: [{ type: "Failed", status: "True", reason: "BackoffLimitExceeded" }] } }), "Failed", "JobFailed"],
   ["a completed Job", obj("batch/v1", "Job", { spec: {}, status: { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] } }), "Current", "Current"],
   // Pod
