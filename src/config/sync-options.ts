@@ -1,22 +1,16 @@
 /**
  * The flags shared by `sealsync sync`, `plan` and `run`, each with its env twin on the same line
- * (SEALSYNC_<FLAG>), validated up front, and turned into what a reconcile needs.
+ * (SEALSYNC_<FLAG>), validated up front. What they build (source, keyring, client) is built where the
+ * commands start: src/cli/sealsync/context.ts.
  * Secrets are never flags: the Git token comes from --git-password-file or $SEALSYNC_GIT_PASSWORD.
  */
 import { Option, type Command } from "commander";
-import { Keyring } from "../crypto/keyring.js";
-import { KubeClient, defaultNamespace, loadKubeConfig } from "../kube/client.js";
-import { Discovery } from "../kube/discovery.js";
-import { decryptorsFor } from "../reconcile/decryptors.js";
-import type { ReconcileOptions } from "../reconcile/sync.js";
-import { DirSource } from "../source/dir.js";
-import { GitSource } from "../source/git.js";
-import type { Source } from "../source/revision.js";
+import { checkDirFlag, checkFileFlag, durationFlag, wholeNumberFlag } from "./flag-parsers.js";
 import { UsageError } from "./usage-error.js";
-import { parseDuration } from "./duration.js";
-import { DEFAULT_HEALTH_TIMEOUT_MS } from "../reconcile/health-wait.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
+/** How long an applied revision may take to become Ready (Flux's default timeout too). */
+export const DEFAULT_HEALTH_TIMEOUT_MS = 5 * 60_000;
 
 export interface SyncFlags {
   repo?: string;
@@ -36,6 +30,7 @@ export interface SyncFlags {
   forcePrune?: boolean;
   applysetName: string;
   maxFileSize: number;
+  kustomizeCommand: string;
   output: "text" | "json";
   /** Milliseconds an applied revision may take to become Ready before it is Degraded. */
   healthTimeout: number;
@@ -43,22 +38,6 @@ export interface SyncFlags {
 }
 
 export { UsageError };
-
-function nonNegativeInt(flag: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid flag: ${flag} must be a whole number >= 0, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
-function durationFlag(flag: string) {
-  return (v: string) => {
-    const ms = parseDuration(v);
-    if (ms === undefined || ms < 1) throw new UsageError(`invalid flag: ${flag} must be a duration like 30s, 5m or 1h, got ${JSON.stringify(v)}`);
-    return ms;
-  };
-}
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -78,27 +57,19 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--git-password-file <file>", "file holding the Git password/token, re-read on every fetch (or set $SEALSYNC_GIT_PASSWORD)", "GIT_PASSWORD_FILE"))
     .addOption(opt("--no-prune", "never delete objects that left Git", "NO_PRUNE"))
     .addOption(opt("--allow-empty", "allow a revision with no objects to prune every managed object", "ALLOW_EMPTY"))
-    .addOption(opt("--max-prune <n>", "most objects one sync may delete (default: half of the managed objects)", "MAX_PRUNE").argParser(nonNegativeInt("--max-prune")))
+    .addOption(opt("--max-prune <n>", "most objects one sync may delete (default: half of the managed objects)", "MAX_PRUNE").argParser(wholeNumberFlag(0)))
     .addOption(opt("--force-prune", "ignore the --max-prune circuit breaker", "FORCE_PRUNE"))
     .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
-    .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(nonNegativeInt("--max-file-size")))
+    .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(wholeNumberFlag(0)))
+    .addOption(opt("--kustomize-command <path>", "kustomize v5 binary (or kubectl) that builds a --path holding a kustomization.yaml", "KUSTOMIZE_COMMAND").default("kustomize"))
     .addOption(opt("--health-timeout <duration>", "how long an applied revision may take to become Ready before it is Degraded", "HEALTH_TIMEOUT")
-      .default(DEFAULT_HEALTH_TIMEOUT_MS, "5m").argParser(durationFlag("--health-timeout")))
+      .default(DEFAULT_HEALTH_TIMEOUT_MS, "5m").argParser(durationFlag(1000)))
     .addOption(opt("--restart-on-config-change", "roll every workload whose Secrets/ConfigMaps change, not only those annotated sealsync.dev/restart-on-change", "RESTART_ON_CONFIG_CHANGE"))
     .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"));
 }
 
-export interface SyncContext {
-  source: Source;
-  client: KubeClient;
-  namespace: string;
-  keyring?: Keyring;
-  reconcileOptions: ReconcileOptions;
-  close(): Promise<void>;
-}
-
-/** Validates the flags (all of them, before any work) and builds the source, client and keyring. */
-export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boolean } = {}): Promise<SyncContext> {
+/** Checks what the flag parsers cannot check alone (combinations, the repository URL, files), before any work. */
+export function validateSyncFlags(flags: SyncFlags): void {
   if (!flags.repo === !flags.dir) throw new UsageError("invalid flags: give exactly one of --repo URL or --dir PATH");
   if (flags.repo) {
     let url: URL;
@@ -112,35 +83,7 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       throw new UsageError("invalid flag: --repo must not contain credentials; use --git-username and --git-password-file");
     }
   }
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
-  const namespace = flags.namespace ?? defaultNamespace(kubeConfig);
-  const source: Source = flags.repo
-    ? new GitSource({
-      url: flags.repo, ref: flags.ref, path: flags.path, dataDir: flags.dataDir,
-      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize,
-    })
-    : new DirSource({ dir: flags.dir as string, path: flags.path, maxFileBytes: flags.maxFileSize });
-  const keyring = flags.keys.length > 0 || flags.keysFromSecrets
-    ? await Keyring.open({
-      dirs: flags.keys,
-      kube: flags.keysFromSecrets ? { kubeConfig, namespace } : undefined,
-      watch: opts.watchKeys ?? false,
-      resyncIntervalMs: opts.watchKeys ? undefined : 0,
-    })
-    : undefined;
-  const client = new KubeClient(kubeConfig);
-  return {
-    source, client, namespace, keyring,
-    reconcileOptions: {
-      client, discovery: new Discovery(client), namespace,
-      decryptors: decryptorsFor(keyring, namespace),
-      applySetName: flags.applysetName,
-      prune: flags.prune, allowEmpty: flags.allowEmpty, maxPrune: flags.maxPrune, forcePrune: flags.forcePrune,
-      restartOnConfigChange: flags.restartOnConfigChange,
-    },
-    async close() {
-      await keyring?.close();
-      client.close();
-    },
-  };
+  if (flags.dir) checkDirFlag("--dir", flags.dir);
+  if (flags.gitPasswordFile) checkFileFlag("--git-password-file", flags.gitPasswordFile, { what: "the Git password or token" });
+  if (flags.kubeconfig) checkFileFlag("--kubeconfig", flags.kubeconfig, { what: "a kubeconfig" });
 }

@@ -9,9 +9,10 @@ import { KubeApiError, type KubeClient, type KubeObject } from "../kube/client.j
 import { Discovery, type ResourceInfo } from "../kube/discovery.js";
 import { LABEL_PART_OF } from "../kube/applyset.js";
 import { watchCollection, type Watch } from "../kube/watch.js";
+import { DEFAULT_HEALTH_TIMEOUT_MS } from "../config/sync-options.js";
 import { RevisionHealth, type ObjectRef, type RevisionHealthReport } from "./revision-health.js";
 
-export const DEFAULT_HEALTH_TIMEOUT_MS = 5 * 60_000;
+export { DEFAULT_HEALTH_TIMEOUT_MS };
 
 const POD: ResourceInfo = { apiVersion: "v1", group: "", version: "v1", kind: "Pod", resource: "pods", namespaced: true };
 

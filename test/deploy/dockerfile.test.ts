@@ -52,8 +52,14 @@ function compiledModules(dir = "src"): string[] {
 
 test("deploy/Dockerfile: two stages, copies only existing files, and replayed in clean folders it builds, installs production dependencies only and runs sealsync", async () => {
   const all = parseDockerfile(readFileSync(path.join(DEPLOY_DIR, "Dockerfile"), "utf8"));
-  const [build, runtime, ...more] = stages(all);
+  const [tools, build, runtime, ...more] = stages(all);
   expect(more).toEqual([]);
+  // kustomize is built from the module provision.sh builds the tests' kustomize from (not replayed here: a Go build).
+  expect(tools?.from).toMatch(/ AS kustomize$/);
+  expect(tools?.body.filter((i) => i.keyword === "COPY").map((i) => i.args))
+    .toEqual(["test/env/go/kustomize/go.mod test/env/go/kustomize/go.sum ./"]);
+  const version = /sigs\.k8s\.io\/kustomize\/kustomize\/v5 (v\S+)/.exec(readFileSync(path.join(repoRoot, "test/env/go/kustomize/go.mod"), "utf8"))?.[1];
+  expect(tools?.body.find((i) => i.keyword === "RUN")?.args).toContain(`provenance.version=${version} -o /out/kustomize sigs.k8s.io/kustomize/kustomize/v5`);
   expect(build?.from).toMatch(/ AS build$/);
   expect(runtime).toBeDefined();
   const ins = (stage: typeof runtime, keyword: string) => stage!.body.filter((i) => i.keyword === keyword).map((i) => i.args);
@@ -62,7 +68,8 @@ test("deploy/Dockerfile: two stages, copies only existing files, and replayed in
   expect(ins(build, "RUN")).toContain("npm run build");
   const runtimeInstall = ins(runtime, "RUN").find((r) => r.startsWith("npm ci"));
   expect(runtimeInstall).toMatch(/^npm ci --omit=dev\b/);
-  expect(ins(runtime, "COPY")).toEqual(["package.json package-lock.json ./", "--from=build /src/dist ./dist"]);
+  expect(ins(runtime, "COPY")).toEqual(["package.json package-lock.json ./", "--from=build /src/dist ./dist",
+    "--from=kustomize /out/kustomize /usr/local/bin/kustomize"]);
   expect(ins(runtime, "WORKDIR")).toEqual(["/app"]);
   expect(ins(runtime, "USER")).toHaveLength(1);
   const [uid] = ins(runtime, "USER")[0]!.split(":");
@@ -73,7 +80,7 @@ test("deploy/Dockerfile: two stages, copies only existing files, and replayed in
   const allowed = readFileSync(path.join(DEPLOY_DIR, "Dockerfile.dockerignore"), "utf8").split("\n")
     .map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
   expect(allowed[0]).toBe("*");
-  for (const stage of [build, runtime]) {
+  for (const stage of [tools, build, runtime]) {
     for (const copy of ins(stage, "COPY").filter((c) => !c.startsWith("--from="))) {
       const sources = copy.split(/\s+/).slice(0, -1);
       for (const src of sources) {
@@ -97,6 +104,7 @@ test("deploy/Dockerfile: two stages, copies only existing files, and replayed in
       mkdirSync(dir);
       for (const i of stage.body) {
         if (i.keyword === "COPY") {
+          if (i.args.startsWith("--from=kustomize ")) continue; // the Go stage is not replayed
           const words = i.args.split(/\s+/);
           const from = words[0]!.startsWith("--from=") ? dirs.get(words.shift()!.slice("--from=".length))! : undefined;
           const destArg = words.pop()!;
@@ -122,9 +130,9 @@ test("deploy/Dockerfile: two stages, copies only existing files, and replayed in
     expect(existsSync(path.join(app, "node_modules/typescript"))).toBe(false);
     expect(existsSync(path.join(app, "node_modules/jest"))).toBe(false);
 
-    const version = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")).version as string;
+    const ours = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")).version as string;
     expect(await runAsync("node", ["dist/cli/sealsync.js", "--version"], { cwd: app }))
-      .toEqual({ exitCode: 0, stdout: `${version}\n`, stderr: "" });
+      .toEqual({ exitCode: 0, stdout: `${ours}\n`, stderr: "" });
 
     // Every module loads with production dependencies alone (the two CLI entry files run on import).
     const modules = compiledModules().filter((m) => !/^dist\/cli\/(seal|sealsync)\.js$/.test(m));

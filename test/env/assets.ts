@@ -12,6 +12,7 @@ export interface TestAssets {
   kubeControllerManager: string;
   kubeScheduler: string;
   kwok: string;
+  kustomize: string;
   age: string;
   ageKeygen: string;
   git: string;

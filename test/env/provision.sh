@@ -6,6 +6,7 @@
 #   kwok                     sigs.k8s.io/kwok (…/go/kwok)           built with Go, cached
 #   etcd                     go.etcd.io/etcd/server/v3 (…/go/etcd)  built with Go, cached
 #   sops, kubeseal           getsops, sealed-secrets (…/go/peers)   built with Go, cached
+#   kustomize                sigs.k8s.io/kustomize (…/go/kustomize) built with Go, cached
 #   age, age-keygen, git     Debian packages                        apt-get when missing
 #
 # envtest convention: when KUBEBUILDER_ASSETS names a folder holding etcd, kube-apiserver and
@@ -78,7 +79,7 @@ else
     kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kubectl=k8s.io/kubernetes/cmd/kubectl)
   etcd_dir=$(build etcd "$here/go/etcd" "-s -w" etcd=go.etcd.io/etcd/server/v3)
 fi
-command -v go >/dev/null 2>&1 || fail "Go is needed to build sops, kubeseal, kwok and the controllers: install Go >= 1.26"
+command -v go >/dev/null 2>&1 || fail "Go is needed to build sops, kubeseal, kustomize, kwok and the controllers: install Go >= 1.26"
 # The controllers (for the tests where workloads roll out) are a module of their own, pinned to the
 # same Kubernetes release: their build shares the compiled packages but not the apiserver's cache key.
 ld_ctl="-s -w"
@@ -92,6 +93,10 @@ controllers_dir=$(build k8s-controllers "$here/go/k8s-controllers" "$ld_ctl" \
 kwok_dir=$(build kwok "$here/go/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok)
 peers_dir=$(build peers "$here/go/peers" "-s -w" \
   sops=github.com/getsops/sops/v3/cmd/sops kubeseal=github.com/bitnami-labs/sealed-secrets/cmd/kubeseal)
+# Stamped like a release build, so `kustomize version` names it.
+kustomize_version=$(cd "$here/go/kustomize" && go list -m -f '{{.Version}}' sigs.k8s.io/kustomize/kustomize/v5)
+kustomize_dir=$(build kustomize "$here/go/kustomize" "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=$kustomize_version" \
+  kustomize=sigs.k8s.io/kustomize/kustomize/v5)
 
 # --- Report and record -------------------------------------------------------------------------
 export SOPS_DISABLE_VERSION_CHECK=1
@@ -104,6 +109,7 @@ echo "kubeseal        $(first "$peers_dir/kubeseal" --version)"
 echo "kube-controller-manager $(first "$controllers_dir/kube-controller-manager" --version)"
 echo "kube-scheduler  $(first "$controllers_dir/kube-scheduler" --version)"
 echo "kwok            $(first "$kwok_dir/kwok" --version)"
+echo "kustomize       $(first "$kustomize_dir/kustomize" version)"
 echo "age             $(first age --version)"
 echo "age-keygen      $(first age-keygen --version)"
 echo "git             $(first git --version) (http-backend: $git_backend)"
@@ -119,6 +125,7 @@ cat > "$repo/.cache/test-env.json.tmp" <<JSON
   "kubeControllerManager": "$controllers_dir/kube-controller-manager",
   "kubeScheduler": "$controllers_dir/kube-scheduler",
   "kwok": "$kwok_dir/kwok",
+  "kustomize": "$kustomize_dir/kustomize",
   "age": "$(command -v age)",
   "ageKeygen": "$(command -v age-keygen)",
   "git": "$(command -v git)",

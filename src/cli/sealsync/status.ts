@@ -4,12 +4,12 @@
  * Exit 0 when shown, 1 when there is no status (yet), 2 on a usage error.
  */
 import { Option, type Command } from "commander";
-import { UsageError } from "../../config/sync-options.js";
+import { UsageError } from "../../config/usage-error.js";
 import { KubeClient, defaultNamespace, loadKubeConfig } from "../../kube/client.js";
 import { LABEL_ID, applySetId, DEFAULT_PARENT_NAME } from "../../kube/applyset.js";
 import { watchCollection } from "../../kube/watch.js";
 import { STATUS_ANNOTATION, readStatus, type DaemonStatus } from "../../daemon/status.js";
-import { withExitCodes } from "./sync.js";
+import { withExitCodes } from "../exit.js";
 
 interface StatusFlags {
   namespace?: string;
