@@ -95,14 +95,14 @@ export class Daemon {
       onError: (err) => this.log.warn({ err: err.message }, "watch restarted"),
     });
     // Health follows each applied revision by its own watches and rewrites the status as it goes.
-    let reporter: PassReporter | undefined;
     this.#health = new HealthReporter({
       client, namespace, timeoutMs: f.healthTimeout, metrics: this.metrics, events, stallTimeoutMs: f.watchStallTimeoutMs,
       record: (entry) => this.#record(entry),
-      onChange: () => void reporter?.rewriteStatus(),
+      // Called only after a pass has applied something, so `reporter` is set by then.
+      onChange: () => void reporter.rewriteStatus(),
       onError: (err) => this.log.warn({ err: err.message }, "health watch restarted"),
     });
-    reporter = new PassReporter({
+    const reporter = new PassReporter({
       audit: this.#audit, events, metrics: this.metrics, log: this.log, drift: this.#drift, backoff: this.#backoff,
       loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace), health: this.#health,
     });
