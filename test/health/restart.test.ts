@@ -122,8 +122,8 @@ describe("restart on config change, and sealsync status", () => {
       "",
       ...[
         ["OBJECT", "HEALTH", "REASON", "MESSAGE"],
-        ["Secret/db", "Current", "Current", "Resource is always ready"],
         ["ConfigMap/note", "Current", "Current", "Resource is always ready"],
+        ["Secret/db", "Current", "Current", "Resource is always ready"],
         ["Deployment/api", "Current", "Current", "Deployment is available. Replicas: 1"],
         ["Deployment/worker", "Current", "Current", "Deployment is available. Replicas: 1"],
       ].map(([o, h, r, m]) => `${o!.padEnd(17)}  ${h!.padEnd(7)}  ${r!.padEnd(7)}  ${m!}`),
