@@ -36,6 +36,8 @@ export interface Metrics {
   decryptFailed(format: DecryptFormat): void;
   /** One Git fetch ended (ok = false counts an error too). */
   gitFetched(seconds: number, ok: boolean): void;
+  /** A revision refused because its signatures did not verify (--verify). */
+  verificationFailed(): void;
   leader(isLeader: boolean): void;
   /** The applied revision's health phase (one series per phase, the current one at 1). */
   revisionHealth(phase: HealthPhase, byKind: Map<string, Map<string, number>>): void;
@@ -43,6 +45,8 @@ export interface Metrics {
   failingDocuments(count: number): void;
   /** A workload's pods were rolled because a value it reads changed. */
   restartTriggered(kind: string): void;
+  /** Whether the last pass failed, so what is in force may not be Git's newest (readiness never says so). */
+  stale(isStale: boolean): void;
 }
 
 export type HealthPhase = "Progressing" | "Ready" | "Degraded";
@@ -101,6 +105,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     buckets: FETCH_BUCKETS, registers: [registry],
   });
   const fetchErrors = new Counter({ name: `${p}git_fetch_errors_total`, help: "Failed Git fetches.", registers: [registry] });
+  const verifyFailures = new Counter({
+    name: `${p}source_verification_failures_total`, help: "Revisions refused because a commit or tag signature did not verify.", registers: [registry],
+  });
   const leader = new Gauge({ name: `${p}leader`, help: "1 while this replica holds the leader lease.", registers: [registry] });
   const health = new Gauge({
     name: `${p}revision_health`, help: "Health of the applied revision: 1 for the current phase, 0 for the others.",
@@ -117,13 +124,18 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     name: `${p}restarts_triggered_total`, help: "Workloads rolled because a Secret or ConfigMap value they read changed, by kind.",
     labelNames: ["kind"], registers: [registry],
   });
+  const stale = new Gauge({
+    name: `${p}stale`, help: "1 while the last pass failed: the last good revision stays in force, Git's newest is not applied.", registers: [registry],
+  });
 
   // Zero-valued series exist from the start, so rate() and absent() behave before the first event.
   for (const result of ["success", "failure"] satisfies ReconcileResult[]) reconciles.inc({ result }, 0);
   for (const format of ["sops", "sealed"] satisfies DecryptFormat[]) decrypt.inc({ format }, 0);
   fetchErrors.inc(0);
+  verifyFailures.inc(0);
   leader.set(0);
   failingDocs.set(0);
+  stale.set(0);
 
   const seconds = (s: number) => (Number.isFinite(s) && s >= 0 ? s : 0);
   return {
@@ -151,6 +163,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       fetchDuration.observe(seconds(s));
       if (!ok) fetchErrors.inc();
     },
+    verificationFailed() {
+      verifyFailures.inc();
+    },
     leader(isLeader) {
       leader.set(isLeader ? 1 : 0);
     },
@@ -166,6 +181,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     restartTriggered(kind) {
       restarts.inc({ kind: kindLabel(kind) });
+    },
+    stale(isStale) {
+      stale.set(isStale ? 1 : 0);
     },
   };
 }

@@ -24,6 +24,8 @@ export interface DaemonStatus {
   lastHealthyRevision?: string;
   /** Documents of the last attempted revision that failed to decrypt, with the reason (never a value). */
   failingDocuments?: FailingDocument[];
+  /** --verify: the mode and the signer fingerprint(s) of the applied revision. */
+  verification?: { mode: string; signer: string };
   time: string;
 }
 

@@ -20,7 +20,8 @@ import { KubeApiError, type KubeClient } from "./client.js";
 
 export type EventType = "Normal" | "Warning";
 export type EventReason = "ReconciliationSucceeded" | "ReconciliationFailed" | "Pruned" | "DriftCorrected" | "DriftDetected"
-  | "HealthCheckSucceeded" | "HealthCheckFailed" | "RestartTriggered";
+  | "HealthCheckSucceeded" | "HealthCheckFailed" | "RestartTriggered"
+  | "VerificationFailed" | "SourceRewound";
 
 export const REVISION_ANNOTATION = "sealsync.dev/revision";
 /** The API server accepts more, but `kubectl describe` and events.k8s.io/v1 stop at 1 KiB. */
@@ -149,6 +150,11 @@ export class EventRecorder {
   /** Normal RestartTriggered: a workload's pods roll because keys it reads changed (key names, never values). */
   restart(revision: string, workload: Pick<Change, "kind" | "name">, keys: string[]): Promise<void> {
     return this.#record({ type: "Normal", reason: "RestartTriggered", message: buildMessage(`${subjectOf(workload)} rolls for revision ${revisionText(revision)}: changed ${keys.join(", ") || "config"}`, []), revision });
+  }
+
+  /** Warning VerificationFailed (a signature did not verify) or SourceRewound (the source went back or was force-pushed). */
+  sourceWarning(reason: "VerificationFailed" | "SourceRewound", revision: string | undefined, message: string): Promise<void> {
+    return this.#record({ type: "Warning", reason, message: buildMessage(message, []), revision });
   }
 
   async #record(e: RecordedEvent): Promise<void> {

@@ -3,21 +3,20 @@
  * Data (one line per object) to stdout, messages to stderr. Exit 0 on success, 1 when anything failed
  * or was refused, 2 on a usage error.
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
+import { AuditLog, defaultAuditLogPath, readHmacKeyFile } from "../../audit/index.js";
+import { recordFailure, recordResult, recordSyncStarted } from "../../reconcile/audit-trail.js";
 import { countActions, formatChange } from "../../kube/changeset.js";
 import { formatFieldChange } from "../../reconcile/diff.js";
 import { reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
 import { subject, type Revision } from "../../source/revision.js";
+import { describeRewind } from "../../source/rollback.js";
 import { addSyncOptions, type SyncFlags } from "../../config/sync-options.js";
 import { withExitCodes } from "../exit.js";
 import { buildSyncContext } from "./context.js";
 import { applySetId, DEFAULT_PARENT_NAME } from "../../kube/applyset.js";
 import { waitForHealth } from "../../reconcile/health-wait.js";
 import { formatFailing, type RevisionHealthReport } from "../../reconcile/revision-health.js";
-
-interface OnceFlags extends SyncFlags {
-  wait?: boolean;
-}
 
 function printHealth(report: RevisionHealthReport, seconds: number): void {
   if (report.phase === "Ready") {
@@ -36,7 +35,7 @@ function describeRevision(r: Revision): string {
 }
 
 function revisionJson(r: Revision) {
-  return { sha: r.sha, ref: r.ref, author: r.author, committer: r.committer, subject: subject(r.message), warnings: r.warnings };
+  return { sha: r.sha, ref: r.ref, author: r.author, committer: r.committer, subject: subject(r.message), warnings: r.warnings, verification: r.verification, rewound: r.rewound };
 }
 
 const PLAN_MARK: Record<PlannedObject["action"], string> = { create: "+", configure: "~", prune: "-", unchanged: "=" };
@@ -52,13 +51,37 @@ function printPlan(result: ReconcileResult): void {
   console.log(`plan: ${n("create")} to create, ${n("configure")} to configure, ${n("prune")} to prune, ${n("unchanged")} unchanged`);
 }
 
+interface OnceFlags extends SyncFlags {
+  auditLog?: string;
+  auditHmacKeyFile?: string;
+  wait?: boolean;
+}
+
 async function runOnce(flags: OnceFlags, dryRun: boolean): Promise<void> {
   const ctx = await buildSyncContext(flags);
+  // A sync changes the cluster, so it is audited like the daemon's passes (a plan changes nothing).
+  const audit = dryRun ? undefined : await AuditLog.open({
+    file: flags.auditLog ?? defaultAuditLogPath(flags.dataDir),
+    hmacKey: flags.auditHmacKeyFile ? await readHmacKeyFile(flags.auditHmacKeyFile) : undefined,
+  }).catch(async (err: unknown) => {
+    await ctx.close();
+    throw err;
+  });
+  for (const p of ctx.keyring?.problems() ?? []) console.error(`warning: ${p.message}; skipped, the other keys are in use`);
+  const started = Date.now();
+  let revision: Revision | undefined;
   try {
-    const revision = await ctx.source.fetch();
+    revision = await ctx.source.fetch();
     for (const w of revision.warnings) console.error(`warning: ${w}`);
+    if (revision.rewound) console.error(`warning: ${describeRewind(revision.sha, revision.rewound)} (pass --refuse-rollback to refuse)`);
     if (flags.output === "text") console.log(describeRevision(revision));
+    if (audit) await recordSyncStarted(audit, revision, "manual");
+    if (flags.output === "text" && revision.verification) {
+      const v = revision.verification;
+      console.log(`signature verified (--verify ${v.mode}): signed by ${v.signer}${v.mode === "strict" ? `, ${v.commits} new commit${v.commits === 1 ? "" : "s"} checked` : ""}`);
+    }
     const result = await reconcile(revision, { ...ctx.reconcileOptions, dryRun });
+    if (audit) await recordResult(audit, result, ctx.namespace, Date.now() - started);
     for (const w of result.warnings) console.error(`warning: ${w}`);
     // --wait: watch what was applied until it is Ready, Degraded, or the health timeout passes.
     let health: RevisionHealthReport | undefined;
@@ -84,8 +107,14 @@ async function runOnce(flags: OnceFlags, dryRun: boolean): Promise<void> {
       console.log(`synced: ${n.created} created, ${n.configured} configured, ${n.unchanged} unchanged, ${n.pruned} pruned, ${n.failed} failed`);
       if (health) printHealth(health, (Date.now() - waitStarted) / 1000);
     }
-    if (result.failed || (health && health.phase !== "Ready")) process.exitCode = 1;
+    if (result.failed) process.exitCode = 1;
+    else if (!dryRun) ctx.source.applied?.(revision.sha);
+    if (health && health.phase !== "Ready") process.exitCode = 1;
+  } catch (err) {
+    if (audit && err instanceof Error) await recordFailure(audit, err, revision, ctx.namespace, Date.now() - started);
+    throw err;
   } finally {
+    await audit?.close();
     await ctx.close();
   }
 }
@@ -95,6 +124,8 @@ export function registerSyncCommands(program: Command): void {
     .description("fetch one revision, decrypt it in memory and make the namespace match it (server-side apply + prune)")
     .option("--once", "sync once and exit (the default; `sealsync run` keeps syncing)", true)
     .option("--wait", "then wait until what was applied is Ready (kstatus rules); exit 1 if it is Degraded or not Ready within --health-timeout")
+    .addOption(new Option("--audit-log <file>", "audit log file, chained like the daemon's (default <data-dir>/audit/audit.jsonl)").env("SEALSYNC_AUDIT_LOG"))
+    .addOption(new Option("--audit-hmac-key-file <file>", "sign every audit entry with this key (HMAC-SHA256)").env("SEALSYNC_AUDIT_HMAC_KEY_FILE"))
     .addHelpText("after", `
 Example:
   sealsync sync --once --repo https://git.example.com/team/app.git --path deploy/prod \\
