@@ -62,6 +62,7 @@ describe("sealsync metrics", () => {
       sealsync_decrypt_failing_documents: "gauge",
       sealsync_restarts_triggered_total: "counter",
       sealsync_stale: "gauge",
+      sealsync_source_verification_failures_total: "counter",
     });
     expect(find(e, "sealsync_reconciles_total").map((s) => [s.labels.result, s.value])).toEqual([["success", 0], ["failure", 0]]);
     expect(find(e, "sealsync_leader")[0]?.value).toBe(0);
