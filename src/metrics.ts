@@ -39,9 +39,18 @@ export interface Metrics {
   /** A revision refused because its signatures did not verify (--verify). */
   verificationFailed(): void;
   leader(isLeader: boolean): void;
+  /** The applied revision's health phase (one series per phase, the current one at 1). */
+  revisionHealth(phase: HealthPhase, byKind: Map<string, Map<string, number>>): void;
+  /** Documents of the last attempted revision that fail to decrypt (0 when they decrypt again). */
+  failingDocuments(count: number): void;
+  /** A workload's pods were rolled because a value it reads changed. */
+  restartTriggered(kind: string): void;
   /** Whether the last pass failed, so what is in force may not be Git's newest (readiness never says so). */
   stale(isStale: boolean): void;
 }
+
+export type HealthPhase = "Progressing" | "Ready" | "Degraded";
+const HEALTH_PHASES: HealthPhase[] = ["Progressing", "Ready", "Degraded"];
 
 export interface MetricsOptions {
   /** prom-client's process/nodejs metrics (default true). */
@@ -100,6 +109,21 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     name: `${p}source_verification_failures_total`, help: "Revisions refused because a commit or tag signature did not verify.", registers: [registry],
   });
   const leader = new Gauge({ name: `${p}leader`, help: "1 while this replica holds the leader lease.", registers: [registry] });
+  const health = new Gauge({
+    name: `${p}revision_health`, help: "Health of the applied revision: 1 for the current phase, 0 for the others.",
+    labelNames: ["phase"], registers: [registry],
+  });
+  const objectHealth = new Gauge({
+    name: `${p}object_health`, help: "Applied objects by kind and kstatus status (Current, InProgress, Failed, Terminating).",
+    labelNames: ["kind", "status"], registers: [registry],
+  });
+  const failingDocs = new Gauge({
+    name: `${p}decrypt_failing_documents`, help: "Documents of the last attempted revision that currently fail to decrypt.", registers: [registry],
+  });
+  const restarts = new Counter({
+    name: `${p}restarts_triggered_total`, help: "Workloads rolled because a Secret or ConfigMap value they read changed, by kind.",
+    labelNames: ["kind"], registers: [registry],
+  });
   const stale = new Gauge({
     name: `${p}stale`, help: "1 while the last pass failed: the last good revision stays in force, Git's newest is not applied.", registers: [registry],
   });
@@ -110,6 +134,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   fetchErrors.inc(0);
   verifyFailures.inc(0);
   leader.set(0);
+  failingDocs.set(0);
   stale.set(0);
 
   const seconds = (s: number) => (Number.isFinite(s) && s >= 0 ? s : 0);
@@ -143,6 +168,19 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     leader(isLeader) {
       leader.set(isLeader ? 1 : 0);
+    },
+    revisionHealth(phase, byKind) {
+      for (const ph of HEALTH_PHASES) health.set({ phase: ph }, ph === phase ? 1 : 0);
+      objectHealth.reset();
+      for (const [kind, statuses] of byKind) {
+        for (const [status, n] of statuses) objectHealth.set({ kind: kindLabel(kind), status: /^[A-Za-z]{1,20}$/.test(status) ? status : "Other" }, n);
+      }
+    },
+    failingDocuments(count) {
+      failingDocs.set(Number.isFinite(count) && count >= 0 ? count : 0);
+    },
+    restartTriggered(kind) {
+      restarts.inc({ kind: kindLabel(kind) });
     },
     stale(isStale) {
       stale.set(isStale ? 1 : 0);

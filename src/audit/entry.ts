@@ -75,6 +75,10 @@ export const ACTIONS = {
   "decrypted": { file: string, document: int, format: oneOf("sops", "sealed"), keyId: string, revision: optString, ...OPTIONAL_OBJECT },
   // `keyIds`: comma-separated public key ids now loaded.
   "key-reload": { keys: int, source: optString, keyIds: optString },
+  // A workload's pods roll because values it reads changed; `changedKeys`: "Secret/name:key,…" (names only).
+  "restart-triggered": { ...OBJECT, revision: string, changedKeys: optString },
+  // The applied revision's health became final; `failing`: "Kind/name: Reason" per failing object.
+  "revision-health": { revision: string, phase: oneOf("Ready", "Degraded"), reason: optString, failing: optString, durationMs: optInt },
   "leader-acquired": { identity: string, lease: optString },
   "leader-lost": { identity: string, lease: optString },
   // Written by the log itself, never by callers: the first entry of every file after a rotation

@@ -5,6 +5,7 @@ import { VERSION } from "../version.js";
 import { runProgram, underContract } from "./exit.js";
 import { registerAuditCommands } from "./sealsync/audit.js";
 import { registerRunCommand } from "./sealsync/run.js";
+import { registerStatusCommand } from "./sealsync/status.js";
 import { registerSyncCommands } from "./sealsync/sync.js";
 
 const program = underContract(new Command())
@@ -15,5 +16,6 @@ const program = underContract(new Command())
 registerRunCommand(program);
 registerSyncCommands(program);
 registerAuditCommands(program);
+registerStatusCommand(program);
 
 await runProgram(program);

@@ -10,6 +10,8 @@ import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_FILES, DEFAULT_MAX_TOTAL_BYTES } 
 import { UsageError } from "./usage-error.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
+/** How long an applied revision may take to become Ready (Flux's default timeout too). */
+export const DEFAULT_HEALTH_TIMEOUT_MS = 5 * 60_000;
 
 export interface SyncFlags {
   repo?: string;
@@ -37,6 +39,9 @@ export interface SyncFlags {
   gitCaFile?: string;
   kustomizeCommand: string;
   output: "text" | "json";
+  /** Milliseconds an applied revision may take to become Ready before it is Degraded. */
+  healthTimeout: number;
+  restartOnConfigChange?: boolean;
   keySecret?: string[];
   serviceAccount?: string;
   allowForeignSubjects?: boolean;
@@ -89,6 +94,9 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--allow-insecure-http", "accept an http:// --repo (credentials and manifests travel in clear text)", "ALLOW_INSECURE_HTTP"))
     .addOption(opt("--git-ca-file <file>", "also trust these CA certificates (PEM) for the Git server's HTTPS", "GIT_CA_FILE"))
     .addOption(opt("--kustomize-command <path>", "kustomize v5 binary (or kubectl) that builds a --path holding a kustomization.yaml", "KUSTOMIZE_COMMAND").default("kustomize"))
+    .addOption(opt("--health-timeout <duration>", "how long an applied revision may take to become Ready before it is Degraded", "HEALTH_TIMEOUT")
+      .default(DEFAULT_HEALTH_TIMEOUT_MS, "5m").argParser(durationFlag(1000)))
+    .addOption(opt("--restart-on-config-change", "roll every workload whose Secrets/ConfigMaps change, not only those annotated sealsync.dev/restart-on-change", "RESTART_ON_CONFIG_CHANGE"))
     .addOption(opt("--key-secret <name>", "a Secret holding keys, which a revision may never create, change, mount or read (repeatable; default sealsync-keys)", "KEY_SECRET").argParser(collect))
     .addOption(opt("--service-account <name>", "sealsync's own ServiceAccount, which no workload from Git may use (default: asked of the API server)", "SERVICE_ACCOUNT"))
     .addOption(opt("--allow-foreign-subjects", "let RoleBindings from Git grant rights to subjects outside the namespace", "ALLOW_FOREIGN_SUBJECTS"))

@@ -21,6 +21,7 @@ import { DriftBackoff } from "./drift-backoff.js";
 import { DriftWatcher } from "./drift-watch.js";
 import { PassRunner } from "./pass.js";
 import { PassReporter, recordAudit, type AuditEvent } from "./report.js";
+import { HealthReporter } from "./health-report.js";
 
 export interface RunFlags extends SyncFlags {
   interval: number;
@@ -59,6 +60,7 @@ export class Daemon {
   #drift!: DriftWatcher;
   #backoff: DriftBackoff;
   #passes!: PassRunner;
+  #health!: HealthReporter;
   #acting = false;
   #stopping?: Promise<void>;
 
@@ -96,9 +98,17 @@ export class Daemon {
       onDrift: (s) => this.#backoff.signal(s),
       onError: (err) => this.log.warn({ err: err.message }, "watch restarted"),
     });
+    // Health follows each applied revision by its own watches and rewrites the status as it goes.
+    this.#health = new HealthReporter({
+      client, namespace, timeoutMs: f.healthTimeout, metrics: this.metrics, events, stallTimeoutMs: f.watchStallTimeoutMs,
+      record: (entry) => this.#record(entry),
+      // Called only after a pass has applied something, so `reporter` is set by then.
+      onChange: () => void reporter.rewriteStatus(),
+      onError: (err) => this.log.warn({ err: err.message }, "health watch restarted"),
+    });
     const reporter = new PassReporter({
       audit: this.#audit, events, metrics: this.metrics, log: this.log, drift: this.#drift, backoff: this.#backoff,
-      loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace), ref: f.ref,
+      loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace), health: this.#health, ref: f.ref,
     });
     this.#passes = new PassRunner({
       ctx: this.#ctx, metrics: this.metrics, log: this.log, reporter, backoff: this.#backoff,
@@ -164,6 +174,7 @@ export class Daemon {
     this.#acting = false;
     this.metrics.leader(false);
     this.#drift.close();
+    this.#health.stop();
     await this.loop.stop();
     await this.#record({ action: "leader-lost", identity: identity(), lease: this.flags.leaseName });
     this.log.warn({ holder: identity() }, "lost the lease: standing by");
@@ -188,6 +199,7 @@ export class Daemon {
       this.#backoff.close();
       await this.loop.stop();
       this.#drift.close();
+      this.#health.stop();
       await this.#elector?.release().catch((err: Error) => this.log.warn({ err: err.message }, "lease release failed"));
       await this.#record({ action: "daemon-stop", reason, identity: identity() });
       await this.server?.close();

@@ -32,9 +32,11 @@ export interface DriftWatcherOptions {
  * manager wins over sealsync, because a false alarm costs one cheap no-op pass and a miss leaves drift.
  */
 export function lastWriter(obj: KubeObject): string | undefined {
-  const fields = (obj.metadata.managedFields ?? []) as { manager?: string; time?: string }[];
+  const fields = (obj.metadata.managedFields ?? []) as { manager?: string; time?: string; subresource?: string }[];
   let best: { manager?: string; time?: string } | undefined;
   for (const f of fields) {
+    // Controllers reporting status (a Deployment's replicas, a Job's conditions) change nothing Git owns.
+    if (f.subresource === "status") continue;
     const newer = !best || (f.time ?? "") > (best.time ?? "");
     const tieWon = best && (f.time ?? "") === (best.time ?? "") && best.manager === FIELD_MANAGER;
     if (newer || tieWon) best = f;

@@ -53,6 +53,7 @@ export class PassRunner {
       return reporter.failed("FetchFailed", err as Error, undefined, started);
     }
     for (const w of revision.warnings) this.o.log.warn({ revision: revision.sha }, w);
+    reporter.attempting(revision);
     if (revision.rewound && revision.sha !== this.#lastRevision) await reporter.rewound(revision, revision.rewound, false);
 
     const sameRevision = revision.sha === this.#lastRevision;
@@ -70,6 +71,7 @@ export class PassRunner {
     try {
       const result = await reconcile(revision, { ...ctx.reconcileOptions, dryRun: reportOnly });
       if (!quiet) for (const w of result.warnings) this.o.log.warn({ revision: revision.sha }, w);
+      reporter.failingDocuments([]);
       if (reportOnly) await reporter.driftNotCorrected(result, drift);
       else await reporter.applied(result, drift, started, quiet);
       // Remembered for rollback detection only once it is in force.
@@ -82,6 +84,8 @@ export class PassRunner {
       const e = err as Error;
       if (quiet) await reporter.syncStarted(revision, trigger);
       if (err instanceof RevisionRejectedError) {
+        reporter.failingDocuments(err.errors.filter((m) => m.rule === "decrypt")
+          .map((m) => ({ file: m.ref.file, document: m.ref.index, object: m.ref.object, reason: m.reason })));
         for (const m of err.errors) {
           if (m.rule === "decrypt" && m.format) metrics.decryptFailed(m.format);
           const [kind, name] = (m.ref.object ?? "").split("/");

@@ -18,7 +18,8 @@ import { describeRewind, type Rewind } from "../source/rollback.js";
 import type { VerificationError } from "../source/verify/verifier.js";
 import { driftKey, type DriftBackoff } from "./drift-backoff.js";
 import type { DriftSignal, DriftWatcher } from "./drift-watch.js";
-import { writeStatus } from "./status.js";
+import { writeStatus, type DaemonStatus, type FailingDocument } from "./status.js";
+import type { HealthReporter } from "./health-report.js";
 
 export type AuditEvent = Parameters<AuditLog["append"]>[0];
 
@@ -44,12 +45,40 @@ export interface ReporterOptions {
   /** The ApplySet parent (inventory Secret) name, which also carries the status annotation. */
   parentName: string;
   setId: string;
+  health: HealthReporter;
   /** --ref, for entries about a revision that was never read. */
   ref?: string;
 }
 
 export class PassReporter {
+  /** The last status written, rewritten with fresh health as the applied revision rolls out. */
+  #status?: DaemonStatus;
+  #attempt: Pick<DaemonStatus, "author" | "subject"> = {};
+  #failingDocuments: FailingDocument[] = [];
+
   constructor(private readonly o: ReporterOptions) {}
+
+  /** The revision this pass works on: its author and subject go into the status. */
+  attempting(revision: Revision): void {
+    this.#attempt = {
+      author: revision.author ? `${revision.author.name} <${revision.author.email}>` : undefined,
+      subject: revision.message ? subject(revision.message) : undefined,
+    };
+  }
+
+  /** Documents of the attempted revision that fail to decrypt (none once it decrypts): status and gauge. */
+  failingDocuments(docs: FailingDocument[]): void {
+    this.#failingDocuments = docs;
+    this.o.metrics.failingDocuments(docs.length);
+  }
+
+  /** The last status again, with the health as it is now. */
+  async rewriteStatus(): Promise<void> {
+    if (!this.#status) return;
+    this.#status = { ...this.#status, ...this.o.health.statusFields(), time: new Date().toISOString() };
+    await writeStatus(this.o.client, this.o.namespace, this.o.parentName, this.#status)
+      .catch((e: Error) => this.o.log.debug({ err: e.message }, "status not written"));
+  }
 
   record(event: AuditEvent): Promise<void> {
     return recordAudit(this.o.audit, this.o.log, event);
@@ -137,8 +166,17 @@ export class PassReporter {
       await this.record({ action: "sync-finished", revision: revision.sha, created: n.created, configured: n.configured, unchanged: n.unchanged, pruned: n.pruned, durationMs: Math.round(seconds * 1000) });
       this.o.log.info({ revision: revision.sha, ...n, durationMs: Math.round(seconds * 1000) }, "synced");
     }
+    for (const r of result.restarts) {
+      const applied = result.changes.find((c) => c.kind === r.kind && c.name === r.name);
+      if (applied?.action !== "configured") continue;
+      this.o.metrics.restartTriggered(r.kind);
+      await this.record({ action: "restart-triggered", group: applied.group, kind: r.kind, namespace: ns, name: r.name, revision: revision.sha, changedKeys: r.changedKeys.join(",") || undefined });
+      await this.o.events.restart(revision.sha, r, r.changedKeys);
+      this.o.log.info({ kind: r.kind, name: r.name, changedKeys: r.changedKeys }, "restart triggered: config changed");
+    }
     const resources = [...new Map(result.desired.map((d) => [`${d.resource.group}/${d.resource.kind}`, d.resource] as [string, ResourceInfo])).values()];
     this.o.drift.update(this.o.setId, resources, result.listedAt);
+    if (!result.failed) this.o.health.follow(result, this.o.setId);
     await this.#writeStatus(revision.sha, result.desired.length, undefined, revision.verification);
   }
 
@@ -156,14 +194,17 @@ export class PassReporter {
   async #writeStatus(attempted?: string, objects?: number, error?: string, verification?: Revision["verification"]): Promise<void> {
     const status = this.o.loop.status;
     try {
-      await writeStatus(this.o.client, this.o.namespace, this.o.parentName, {
+      await writeStatus(this.o.client, this.o.namespace, this.o.parentName, this.#status = {
         ...status,
+        ...this.#attempt,
+        ...this.o.health.statusFields(),
+        failingDocuments: this.#failingDocuments.length > 0 ? this.#failingDocuments : undefined,
         lastAttemptedRevision: attempted ?? status.lastAttemptedRevision,
         lastAppliedRevision: error ? status.lastAppliedRevision : attempted ?? status.lastAppliedRevision,
         lastError: error,
         // The loop counts this failure only after the pass returns, hence + 1.
         phase: error ? (status.consecutiveFailures + 1 >= STALLED_AFTER ? "Stalled" : "Reconciling") : "Ready",
-        managedObjects: objects,
+        managedObjects: objects ?? this.#status?.managedObjects,
         verification: verification ? { mode: verification.mode, signer: verification.signer } : undefined,
         time: new Date().toISOString(),
       });

@@ -20,6 +20,7 @@ import { KubeApiError, type KubeClient } from "./client.js";
 
 export type EventType = "Normal" | "Warning";
 export type EventReason = "ReconciliationSucceeded" | "ReconciliationFailed" | "Pruned" | "DriftCorrected" | "DriftDetected"
+  | "HealthCheckSucceeded" | "HealthCheckFailed" | "RestartTriggered"
   | "VerificationFailed" | "SourceRewound";
 
 export const REVISION_ANNOTATION = "sealsync.dev/revision";
@@ -137,6 +138,18 @@ export class EventRecorder {
     return this.#record(corrected
       ? { type: "Normal", reason: "DriftCorrected", message: driftMessage(revision, change, true, by), revision }
       : { type: "Warning", reason: "DriftDetected", message: driftMessage(revision, change, false, by), revision });
+  }
+
+  /** Normal HealthCheckSucceeded (the revision is Ready) or Warning HealthCheckFailed naming each failing object. */
+  health(revision: string, ready: boolean, summary: string, failing: string[]): Promise<void> {
+    return this.#record(ready
+      ? { type: "Normal", reason: "HealthCheckSucceeded", message: buildMessage(`Revision ${revisionText(revision)} is Ready: ${summary}`, []), revision }
+      : { type: "Warning", reason: "HealthCheckFailed", message: buildMessage(`Revision ${revisionText(revision)} is Degraded: ${summary}`, failing), revision });
+  }
+
+  /** Normal RestartTriggered: a workload's pods roll because keys it reads changed (key names, never values). */
+  restart(revision: string, workload: Pick<Change, "kind" | "name">, keys: string[]): Promise<void> {
+    return this.#record({ type: "Normal", reason: "RestartTriggered", message: buildMessage(`${subjectOf(workload)} rolls for revision ${revisionText(revision)}: changed ${keys.join(", ") || "config"}`, []), revision });
   }
 
   /** Warning VerificationFailed (a signature did not verify) or SourceRewound (the source went back or was force-pushed). */

@@ -33,6 +33,7 @@ import { VERSION } from "../version.js";
 import type { Change } from "../kube/changeset.js";
 import { diffObjects, redactSecrets, secretValuesOf, type FieldChange } from "./diff.js";
 import { DIGEST_ANNOTATION, provablyUnchanged, sourceDigest } from "./unchanged.js";
+import { HASH_KEY_SECRET, applyConfigHashes, loadConfigHashKey, wantsConfigHash, type RestartTrigger } from "./config-hash.js";
 
 export interface ReconcileOptions {
   client: KubeClient;
@@ -52,6 +53,8 @@ export interface ReconcileOptions {
   forceConflicts?: boolean;
   /** Plan only: dry-run everything, change nothing. */
   dryRun?: boolean;
+  /** Give every workload the config-hash annotation, not only those annotated restart-on-change. */
+  restartOnConfigChange?: boolean;
   concurrency?: number;
   /** Names of the key Secrets a revision may never touch (default: sealsync-keys, as in deploy/). */
   keySecrets?: string[];
@@ -86,6 +89,8 @@ export interface ReconcileResult {
   failed: boolean;
   /** The resourceVersion of each kind's member list ("group/Kind" →), where watches can start. */
   listedAt: Map<string, string>;
+  /** Workloads whose config hash changed: their pods roll (src/reconcile/config-hash.ts). */
+  restarts: RestartTrigger[];
   /** Things skipped or ignored that a user should know about (the managed Namespace in a kustomize build,
    *  bad inventory entries, labels sealsync did not set, adoptions). */
   warnings: string[];
@@ -128,7 +133,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
   const account = opts.serviceAccount !== undefined ? { namespace, name: opts.serviceAccount } : await ownServiceAccount(client);
   const desired = await buildDesiredSet(revision, {
     namespace, discovery: opts.discovery, decryptors: opts.decryptors, built,
-    reserved: [{ kind: "Secret", name: keyName }],
+    reserved: [{ kind: "Secret", name: keyName }, { kind: "Secret", name: HASH_KEY_SECRET }],
     protect: {
       keySecrets: opts.keySecrets ?? [DEFAULT_KEY_SECRET], parent: parentName, lease: opts.leaseName ?? DEFAULT_LEASE_NAME,
       serviceAccount: account?.namespace === namespace ? account.name : undefined, allowForeignSubjects: opts.allowForeignSubjects,
@@ -210,6 +215,13 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
   }
 
   // 4. The plan: dry-run every object that may change; any refusal by the API server refuses the revision.
+  //    Opted-in workloads first get the hash of the config they read, so a changed value rolls them.
+  let restarts: RestartTrigger[] = [];
+  if (wantsConfigHash(desired, opts.restartOnConfigChange)) {
+    const key = await loadConfigHashKey(client, namespace, !opts.dryRun);
+    const liveByName = new Map([...live.values()].map((l) => [`${l.info.kind}/${l.object.metadata.name}`, l.object]));
+    restarts = applyConfigHashes(desired, { key, all: opts.restartOnConfigChange, live: liveByName });
+  }
   for (const d of desired) {
     d.object.metadata.labels = { ...d.object.metadata.labels, [LABEL_PART_OF]: parent.id };
     const digest = sourceDigest(d.source, { namespace, setId: parent.id, tooling: parent.tooling });
@@ -237,7 +249,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
     ...planned.map(({ d: _d, ...p }) => p),
     ...(prune ? stale.map((s) => ({ action: "prune" as const, subject: `${s.info.kind}/${s.object.metadata.name}`, kind: s.info.kind, name: s.object.metadata.name, diff: [] })) : []),
   ];
-  if (opts.dryRun) return { revision, changes: [], plan, desired, failed: false, listedAt, warnings };
+  if (opts.dryRun) return { revision, changes: [], plan, desired, failed: false, listedAt, restarts, warnings };
 
   // 5. Superset first: if this run is interrupted after applying, the parent still names every kind
   //    and object that may be left, so the next run can find and prune them.
@@ -301,7 +313,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
       await writeParent(client, current, newGks, newKeys);
     }
   }
-  return { revision, changes, plan, desired, failed, listedAt, warnings };
+  return { revision, changes, plan, desired, failed, listedAt, restarts, warnings };
 }
 
 /** Objects whose API-server messages may quote secret values: anything decrypted, and every Secret. */

@@ -57,6 +57,10 @@ describe("sealsync metrics", () => {
       sealsync_git_fetch_duration_seconds: "histogram",
       sealsync_git_fetch_errors_total: "counter",
       sealsync_leader: "gauge",
+      sealsync_revision_health: "gauge",
+      sealsync_object_health: "gauge",
+      sealsync_decrypt_failing_documents: "gauge",
+      sealsync_restarts_triggered_total: "counter",
       sealsync_stale: "gauge",
       sealsync_source_verification_failures_total: "counter",
     });
@@ -125,6 +129,20 @@ describe("sealsync metrics", () => {
         expect(v).toMatch(/^[A-Za-z0-9.+_-]{1,63}$/);
       }
     }
+  });
+
+  it("reports the revision's health as one phase at 1, objects counted per kind and status, and failing documents", async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    m.revisionHealth("Progressing", new Map([["Deployment", new Map([["InProgress", 2]])]]));
+    m.revisionHealth("Degraded", new Map([["Deployment", new Map([["Current", 1], ["Failed", 1]])], ["Secret", new Map([["Current", 3]])]]));
+    m.failingDocuments(2);
+    const e = parseExposition(await m.text());
+    expect(find(e, "sealsync_revision_health").map((s) => [s.labels.phase, s.value])).toEqual([["Progressing", 0], ["Ready", 0], ["Degraded", 1]]);
+    expect(find(e, "sealsync_object_health").map((s) => [s.labels.kind, s.labels.status, s.value]))
+      .toEqual([["Deployment", "Current", 1], ["Deployment", "Failed", 1], ["Secret", "Current", 3]]);
+    expect(find(e, "sealsync_decrypt_failing_documents")[0]?.value).toBe(2);
+    m.failingDocuments(0);
+    expect(find(parseExposition(await m.text()), "sealsync_decrypt_failing_documents")[0]?.value).toBe(0);
   });
 
   it("registries are independent (no global state)", async () => {

@@ -3,7 +3,7 @@
  * the real Git server: polling, webhooks, self-heal, report-only drift, shutdown, metrics, audit.
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type V1Deployment } from "@kubernetes/client-node";
 import { createHmac } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -121,13 +121,16 @@ describe("sealsync run", () => {
     await apps.patchNamespacedDeployment({ name: "web", namespace: f.namespace, fieldManager: "hpa-controller", body: { spec: { replicas: 3 } } },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
     await d.waitForLog((l) => l.msg === "drift detected" && l.name === "web" && l.fieldManager === "hpa-controller", 10_000, "the change being noticed");
-    const rv = (await apps.readNamespacedDeployment({ name: "web", namespace: f.namespace })).metadata?.resourceVersion;
+    // What sealsync owns, before: the spec's generation and its managedFields entry. (Not the resourceVersion:
+    // when the workload controllers run for other tests, the deployment controller writes status.)
+    const owned = (o: V1Deployment) => [o.metadata?.generation, o.metadata?.managedFields?.filter((m) => m.manager === "sealsync")];
+    const before = owned(await apps.readNamespacedDeployment({ name: "web", namespace: f.namespace }));
     // A later commit (another object) makes a full pass too.
     await commitFiles(f.repo, { "cm.yaml": configMap("extra", { v: "1" }) });
     await until("the next commit", async () => core().readNamespacedConfigMap({ name: "extra", namespace: f.namespace }).then(() => true, () => false));
     const live = await apps.readNamespacedDeployment({ name: "web", namespace: f.namespace });
     expect(live.spec?.replicas).toBe(3);
-    expect(live.metadata?.resourceVersion).toBe(rv); // sealsync wrote nothing to it: no tug of war
+    expect(owned(live)).toEqual(before); // sealsync wrote nothing to it: no tug of war
     expect(audit(f).filter((e) => e.action === "drift-corrected")).toEqual([]);
   });
 

@@ -9,6 +9,9 @@ export interface TestAssets {
   etcd: string;
   sops: string;
   kubeseal: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kwok: string;
   kustomize: string;
   age: string;
   ageKeygen: string;

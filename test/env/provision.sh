@@ -2,6 +2,8 @@
 # Provisions the real components the tests run against, and prints one line per component.
 #
 #   kube-apiserver, kubectl  k8s.io/kubernetes (test/env/go/k8s)    built with Go, cached
+#   kube-controller-manager, kube-scheduler  k8s.io/kubernetes (…/go/k8s-controllers)  built with Go, cached
+#   kwok                     sigs.k8s.io/kwok (…/go/kwok)           built with Go, cached
 #   etcd                     go.etcd.io/etcd/server/v3 (…/go/etcd)  built with Go, cached
 #   sops, kubeseal           getsops, sealed-secrets (…/go/peers)   built with Go, cached
 #   kustomize                sigs.k8s.io/kustomize (…/go/kustomize) built with Go, cached
@@ -81,7 +83,18 @@ else
     kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kubectl=k8s.io/kubernetes/cmd/kubectl)
   etcd_dir=$(build etcd "$here/go/etcd" "-s -w" etcd=go.etcd.io/etcd/server/v3)
 fi
-command -v go >/dev/null 2>&1 || fail "Go is needed to build sops, kubeseal and kustomize: install Go >= 1.26"
+command -v go >/dev/null 2>&1 || fail "Go is needed to build sops, kubeseal, kustomize, kwok and the controllers: install Go >= 1.26"
+# The controllers (for the tests where workloads roll out) are a module of their own, pinned to the
+# same Kubernetes release: their build shares the compiled packages but not the apiserver's cache key.
+ld_ctl="-s -w"
+minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ld_ctl="$ld_ctl -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+done
+controllers_dir=$(build k8s-controllers "$here/go/k8s-controllers" "$ld_ctl" \
+  kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
+  kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler)
+kwok_dir=$(build kwok "$here/go/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok)
 peers_dir=$(build peers "$here/go/peers" "-s -w" \
   sops=github.com/getsops/sops/v3/cmd/sops kubeseal=github.com/bitnami-labs/sealed-secrets/cmd/kubeseal)
 # Stamped like a release build, so `kustomize version` names it.
@@ -97,6 +110,9 @@ echo "kubectl         $(first "$k8s_dir/kubectl" version --client) "
 echo "etcd            $(first "$etcd_dir/etcd" --version)"
 echo "sops            $(first "$peers_dir/sops" --version)"
 echo "kubeseal        $(first "$peers_dir/kubeseal" --version)"
+echo "kube-controller-manager $(first "$controllers_dir/kube-controller-manager" --version)"
+echo "kube-scheduler  $(first "$controllers_dir/kube-scheduler" --version)"
+echo "kwok            $(first "$kwok_dir/kwok" --version)"
 echo "kustomize       $(first "$kustomize_dir/kustomize" version)"
 echo "age             $(first age --version)"
 echo "age-keygen      $(first age-keygen --version)"
@@ -110,6 +126,9 @@ cat > "$repo/.cache/test-env.json.tmp" <<JSON
   "etcd": "$etcd_dir/etcd",
   "sops": "$peers_dir/sops",
   "kubeseal": "$peers_dir/kubeseal",
+  "kubeControllerManager": "$controllers_dir/kube-controller-manager",
+  "kubeScheduler": "$controllers_dir/kube-scheduler",
+  "kwok": "$kwok_dir/kwok",
   "kustomize": "$kustomize_dir/kustomize",
   "age": "$(command -v age)",
   "ageKeygen": "$(command -v age-keygen)",

@@ -5,10 +5,11 @@ import { repoRoot } from "./assets.js";
 import { startControlPlane, type ControlPlane } from "./control-plane.js";
 import { startGitServer, type GitServer } from "./git-server.js";
 import { killAll } from "./processes.js";
+import { serveWorkloadRequests } from "./workloads.js";
 import { STATE_ENV, type TestEnvState } from "./state.js";
 
 declare global {
-  var sealsyncTestEnv: { controlPlane: ControlPlane; git: GitServer } | undefined;
+  var sealsyncTestEnv: { controlPlane: ControlPlane; git: GitServer; stopWorkloads: () => Promise<void> } | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -21,10 +22,12 @@ export default async function globalSetup(): Promise<void> {
     });
   }
   const [controlPlane, git] = await Promise.all([startControlPlane(), startGitServer()]);
-  globalThis.sealsyncTestEnv = { controlPlane, git };
+  // kube-controller-manager, kube-scheduler and kwok start only if a test asks (test/env/workloads.ts).
+  const stopWorkloads = serveWorkloadRequests(controlPlane);
+  globalThis.sealsyncTestEnv = { controlPlane, git, stopWorkloads };
   const { stop: _a, ...cp } = controlPlane;
   const { stop: _b, ...g } = git;
-  const state: TestEnvState = { controlPlane: cp, git: g };
+  const state: TestEnvState = { ownerPid: process.pid, controlPlane: cp, git: g };
   const dir = path.join(repoRoot, ".cache/run");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `test-env-${process.pid}.json`);

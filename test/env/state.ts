@@ -6,6 +6,8 @@ import type { GitServerInfo } from "./git-server.js";
 export const STATE_ENV = "SEALSYNC_TEST_ENV_STATE";
 
 export interface TestEnvState {
+  /** The jest main process, which owns the servers (and starts the workload controllers on request). */
+  ownerPid: number;
   controlPlane: ControlPlaneInfo;
   git: GitServerInfo;
 }

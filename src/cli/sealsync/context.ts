@@ -52,6 +52,7 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       keySecrets: flags.keySecret?.length ? flags.keySecret : undefined,
       serviceAccount: flags.serviceAccount, allowForeignSubjects: flags.allowForeignSubjects, leaseName: flags.leaseName,
       prune: flags.prune, allowEmpty: flags.allowEmpty, maxPrune: flags.maxPrune, forcePrune: flags.forcePrune,
+      restartOnConfigChange: flags.restartOnConfigChange,
       kustomize: { command: flags.kustomizeCommand, dataDir: flags.dataDir },
     },
     async close() {

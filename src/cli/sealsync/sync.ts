@@ -14,6 +14,19 @@ import { describeRewind } from "../../source/rollback.js";
 import { addSyncOptions, type SyncFlags } from "../../config/sync-options.js";
 import { withExitCodes } from "../exit.js";
 import { buildSyncContext } from "./context.js";
+import { applySetId, DEFAULT_PARENT_NAME } from "../../kube/applyset.js";
+import { waitForHealth } from "../../reconcile/health-wait.js";
+import { formatFailing, type RevisionHealthReport } from "../../reconcile/revision-health.js";
+
+function printHealth(report: RevisionHealthReport, seconds: number): void {
+  if (report.phase === "Ready") {
+    console.log(`health: Ready: ${report.objects.length} objects Current after ${seconds.toFixed(1)}s`);
+    return;
+  }
+  const why = report.reason === "HealthTimeout" ? "not Ready within the health timeout" : "an object failed";
+  console.error(`error: revision ${report.revision.slice(0, 12)} is Degraded (${why}) after ${seconds.toFixed(1)}s:`);
+  for (const line of formatFailing(report)) console.error(`  - ${line}`);
+}
 
 function describeRevision(r: Revision): string {
   const who = r.author ? ` by ${r.author.name}` : "";
@@ -41,6 +54,7 @@ function printPlan(result: ReconcileResult): void {
 interface OnceFlags extends SyncFlags {
   auditLog?: string;
   auditHmacKeyFile?: string;
+  wait?: boolean;
 }
 
 async function runOnce(flags: OnceFlags, dryRun: boolean): Promise<void> {
@@ -69,19 +83,33 @@ async function runOnce(flags: OnceFlags, dryRun: boolean): Promise<void> {
     const result = await reconcile(revision, { ...ctx.reconcileOptions, dryRun });
     if (audit) await recordResult(audit, result, ctx.namespace, Date.now() - started);
     for (const w of result.warnings) console.error(`warning: ${w}`);
+    // --wait: watch what was applied until it is Ready, Degraded, or the health timeout passes.
+    let health: RevisionHealthReport | undefined;
+    const waitStarted = Date.now();
+    if (flags.wait && !dryRun && !result.failed) {
+      health = await waitForHealth({
+        client: ctx.client, namespace: ctx.namespace,
+        setId: applySetId(flags.applysetName ?? DEFAULT_PARENT_NAME, ctx.namespace), revision: revision.sha,
+        objects: result.desired.map((d) => ({ resource: d.resource, name: d.object.metadata.name })),
+        timeoutMs: flags.healthTimeout,
+      });
+    }
     if (flags.output === "json") {
       console.log(JSON.stringify(dryRun
         ? { revision: revisionJson(revision), plan: result.plan }
-        : { revision: revisionJson(revision), changes: result.changes, failed: result.failed }, null, 2));
+        : { revision: revisionJson(revision), changes: result.changes, failed: result.failed, restarts: result.restarts, health }, null, 2));
     } else if (dryRun) {
       printPlan(result);
     } else {
       for (const c of result.changes) console.log(formatChange(c));
+      for (const r of result.restarts) console.log(`restart ${r.kind}/${r.name}${r.changedKeys.length > 0 ? ` (changed ${r.changedKeys.join(", ")})` : ""}`);
       const n = countActions(result.changes);
       console.log(`synced: ${n.created} created, ${n.configured} configured, ${n.unchanged} unchanged, ${n.pruned} pruned, ${n.failed} failed`);
+      if (health) printHealth(health, (Date.now() - waitStarted) / 1000);
     }
     if (result.failed) process.exitCode = 1;
     else if (!dryRun) ctx.source.applied?.(revision.sha);
+    if (health && health.phase !== "Ready") process.exitCode = 1;
   } catch (err) {
     if (audit && err instanceof Error) await recordFailure(audit, err, revision, ctx.namespace, Date.now() - started);
     throw err;
@@ -95,6 +123,7 @@ export function registerSyncCommands(program: Command): void {
   addSyncOptions(program.command("sync")
     .description("fetch one revision, decrypt it in memory and make the namespace match it (server-side apply + prune)")
     .option("--once", "sync once and exit (the default; `sealsync run` keeps syncing)", true)
+    .option("--wait", "then wait until what was applied is Ready (kstatus rules); exit 1 if it is Degraded or not Ready within --health-timeout")
     .addOption(new Option("--audit-log <file>", "audit log file, chained like the daemon's (default <data-dir>/audit/audit.jsonl)").env("SEALSYNC_AUDIT_LOG"))
     .addOption(new Option("--audit-hmac-key-file <file>", "sign every audit entry with this key (HMAC-SHA256)").env("SEALSYNC_AUDIT_HMAC_KEY_FILE"))
     .addHelpText("after", `
