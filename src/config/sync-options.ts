@@ -1,17 +1,10 @@
 /**
  * The flags shared by `sealsync sync`, `plan` and `run`, each with its env twin on the same line
- * (SEALSYNC_<FLAG>), validated up front, and turned into what a reconcile needs.
+ * (SEALSYNC_<FLAG>), validated up front. What they build (source, keyring, client) is built where the
+ * commands start: src/cli/sealsync/context.ts.
  * Secrets are never flags: the Git token comes from --git-password-file or $SEALSYNC_GIT_PASSWORD.
  */
 import { Option, type Command } from "commander";
-import { Keyring } from "../crypto/keyring.js";
-import { KubeClient, defaultNamespace, loadKubeConfig } from "../kube/client.js";
-import { Discovery } from "../kube/discovery.js";
-import { decryptorsFor } from "../reconcile/decryptors.js";
-import type { ReconcileOptions } from "../reconcile/sync.js";
-import { DirSource } from "../source/dir.js";
-import { GitSource } from "../source/git.js";
-import type { Source } from "../source/revision.js";
 import { UsageError } from "./usage-error.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
@@ -72,17 +65,8 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"));
 }
 
-export interface SyncContext {
-  source: Source;
-  client: KubeClient;
-  namespace: string;
-  keyring?: Keyring;
-  reconcileOptions: ReconcileOptions;
-  close(): Promise<void>;
-}
-
-/** Validates the flags (all of them, before any work) and builds the source, client and keyring. */
-export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boolean } = {}): Promise<SyncContext> {
+/** Checks what the flag parsers cannot check alone (combinations, the repository URL), before any work. */
+export function validateSyncFlags(flags: SyncFlags): void {
   if (!flags.repo === !flags.dir) throw new UsageError("invalid flags: give exactly one of --repo URL or --dir PATH");
   if (flags.repo) {
     let url: URL;
@@ -96,34 +80,4 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       throw new UsageError("invalid flag: --repo must not contain credentials; use --git-username and --git-password-file");
     }
   }
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
-  const namespace = flags.namespace ?? defaultNamespace(kubeConfig);
-  const source: Source = flags.repo
-    ? new GitSource({
-      url: flags.repo, ref: flags.ref, path: flags.path, dataDir: flags.dataDir,
-      username: flags.gitUsername, passwordFile: flags.gitPasswordFile, maxFileBytes: flags.maxFileSize,
-    })
-    : new DirSource({ dir: flags.dir as string, path: flags.path, maxFileBytes: flags.maxFileSize });
-  const keyring = flags.keys.length > 0 || flags.keysFromSecrets
-    ? await Keyring.open({
-      dirs: flags.keys,
-      kube: flags.keysFromSecrets ? { kubeConfig, namespace } : undefined,
-      watch: opts.watchKeys ?? false,
-      resyncIntervalMs: opts.watchKeys ? undefined : 0,
-    })
-    : undefined;
-  const client = new KubeClient(kubeConfig);
-  return {
-    source, client, namespace, keyring,
-    reconcileOptions: {
-      client, discovery: new Discovery(client), namespace,
-      decryptors: decryptorsFor(keyring, namespace),
-      applySetName: flags.applysetName,
-      prune: flags.prune, allowEmpty: flags.allowEmpty, maxPrune: flags.maxPrune, forcePrune: flags.forcePrune,
-    },
-    async close() {
-      await keyring?.close();
-      client.close();
-    },
-  };
 }

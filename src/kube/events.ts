@@ -15,8 +15,7 @@
  * Event that cannot be written is reported to onError and the daemon carries on.
  */
 import { randomBytes } from "node:crypto";
-import type { Change } from "../reconcile/changeset.js";
-import { formatChange, subjectOf } from "../reconcile/changeset.js";
+import { formatChange, subjectOf, type Change } from "./changeset.js";
 import { KubeApiError, type KubeClient } from "./client.js";
 
 export type EventType = "Normal" | "Warning";

@@ -19,7 +19,7 @@ import { pruneOrder, stageOf } from "../manifests/order.js";
 import type { Revision } from "../source/revision.js";
 import { mapLimit } from "../util/concurrency.js";
 import { VERSION } from "../version.js";
-import type { Change } from "./changeset.js";
+import type { Change } from "../kube/changeset.js";
 import { diffObjects, redactSecrets, secretValuesOf, type FieldChange } from "./diff.js";
 import { DIGEST_ANNOTATION, provablyUnchanged, sourceDigest } from "./unchanged.js";
 

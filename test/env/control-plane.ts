@@ -1,7 +1,7 @@
 /**
  * A real Kubernetes control plane for tests: etcd + kube-apiserver on free loopback ports, data in a
  * temp dir, RBAC on, an admin token user (system:masters) and an admin kubeconfig file.
- * Recipe: ../shared/specs/test-environment.md §5 (envtest's defaults plus loopback fixes).
+ * Recipe: envtest's defaults plus loopback fixes (the project's test-environment spec, §5).
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { generateKeyPairSync, randomBytes } from "node:crypto";

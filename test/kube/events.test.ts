@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import type { KubeClient } from "../../src/kube/client.js";
 import { EventRecorder, MAX_MESSAGE_LENGTH, buildMessage, type EventRecorderOptions } from "../../src/kube/events.js";
-import type { Change } from "../../src/reconcile/changeset.js";
+import type { Change } from "../../src/kube/changeset.js";
 import { createNamespace } from "../env/kube.js";
 import { namespacedClient, revokeAccess } from "./helpers.js";
 

@@ -8,23 +8,10 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { parseAllDocuments } from "yaml";
-import type { AgeIdentity } from "../../crypto/age.js";
-import { isSealedSecret, scopeFromAnnotations, SealedSecretError, unsealSealedSecret, type RsaKey } from "../../crypto/sealed/index.js";
-import { readSealedSecret } from "../../crypto/sealed/sealed-secret.js";
-import {
-  decryptSopsFile,
-  findingText,
-  inspectEncryptedTrees,
-  loadEncrypted,
-  SopsError,
-  SopsNoMatchingKeyError,
-  SopsUnsupportedKeyError,
-  type Finding,
-  type SopsFormat,
-} from "../../crypto/sops/index.js";
+import { findingText, type Finding } from "../../crypto/sops/index.js";
+import { checkOne, FORMATS, type CheckKeys, type Source, type Tally } from "../../manifests/secret-scan.js";
 import { processIo, runCommand, say, UsageError, writeStdout, type Io } from "./common.js";
-import { ageKeyFiles, loadIdentities, loadRsaKeys } from "./keys.js";
+import { ageKeyFiles, loadIdentities, loadRsaKeys } from "../../crypto/keyring/key-files.js";
 import { addKeyOption } from "./options.js";
 
 export interface CheckOptions {
@@ -37,29 +24,6 @@ export interface CheckOptions {
 }
 
 const SKIP_DIRS = new Set([".git", "node_modules", ".cache"]);
-const FORMATS: Record<string, SopsFormat> = { ".yaml": "yaml", ".yml": "yaml", ".json": "json", ".env": "dotenv" };
-
-interface Source {
-  name: string;
-  read: () => Buffer;
-}
-
-interface Tally {
-  files: number;
-  /** SOPS files seen, and how many of those a held key opened with a valid MAC. */
-  encrypted: number;
-  verified: number;
-  /** SealedSecrets seen, and how many of those a given RSA key unsealed. */
-  sealed: number;
-  unsealed: number;
-}
-
-interface CheckKeys {
-  identities: AgeIdentity[] | undefined;
-  rsa: RsaKey[];
-  namespace: string | undefined;
-}
-
 function walk(p: string, io: Io, out: Source[], explicit: boolean): void {
   const abs = path.resolve(io.cwd, p);
   let st;
@@ -92,107 +56,6 @@ function stagedSources(io: Io): Source[] {
     .filter((n) => n !== "" && FORMATS[path.extname(n).toLowerCase()])
     // The staged blob, not the working tree: that is what the commit will contain.
     .map((name) => ({ name, read: () => git(["show", `:${name}`], io) }));
-}
-
-type Doc = Record<string, unknown>;
-
-/** Parsed documents for the plaintext checks; undefined when the file is not data (e.g. a template). */
-function plainDocs(bytes: Buffer, format: SopsFormat): Doc[] | undefined {
-  const text = bytes.toString("utf8");
-  try {
-    if (format === "json") return [JSON.parse(text) as Doc];
-    if (format === "yaml") {
-      const docs = parseAllDocuments(text);
-      if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) return undefined;
-      return docs.map((d) => d.toJS() as Doc);
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
-function isMap(v: unknown): v is Doc {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function secretName(d: Doc): string {
-  const md = isMap(d.metadata) ? d.metadata : {};
-  const name = typeof md.name === "string" ? md.name : "(unnamed)";
-  return typeof md.namespace === "string" ? `${md.namespace}/${name}` : name;
-}
-
-/**
- * A SealedSecret: its sealed data must decode (standard base64, a whole RSA part and GCM tag) and it must
- * be one sealsync accepts (no template data); with RSA keys, it must unseal where it will be applied.
- */
-function checkSealed(d: Doc, file: string, index: number | undefined, keys: CheckKeys, tally: Tally): Finding[] {
-  tally.sealed++;
-  const finding = (message: string): Finding[] => [{ file, index, message }];
-  try {
-    // Without a key the namespace only names the object in messages.
-    readSealedSecret(d, undefined, { defaultNamespace: keys.namespace ?? "(no namespace)" });
-    if (keys.rsa.length === 0) return [];
-    const md = isMap(d.metadata) ? d.metadata : {};
-    const scope = scopeFromAnnotations(isMap(md.annotations) ? md.annotations : undefined);
-    if (!md.namespace && !keys.namespace && scope !== "cluster-wide") {
-      return finding(`SealedSecret ${secretName(d)} has no metadata.namespace, which its ${scope} scope binds; pass -n NS (where sealsync applies it) to check that it unseals`);
-    }
-    unsealSealedSecret(d, keys.rsa, undefined, { defaultNamespace: keys.namespace });
-    tally.unsealed++;
-    return [];
-  } catch (err) {
-    if (err instanceof SealedSecretError) return finding(err.message);
-    throw err;
-  }
-}
-
-async function checkOne(src: Source, keys: CheckKeys, tally: Tally): Promise<Finding[]> {
-  const identities = keys.identities;
-  const format = FORMATS[path.extname(src.name).toLowerCase()] ?? "binary";
-  const bytes = src.read();
-  tally.files++;
-  const findings: Finding[] = [];
-  const text = bytes.toString("utf8");
-  const looksSops = format === "dotenv" ? /^sops_/m.test(text) : format === "binary" ? /"sops"\s*:/.test(text) : /^sops\s*:|"sops"\s*:/m.test(text);
-  if (!looksSops) {
-    const docs = format === "dotenv" || format === "binary" ? undefined : plainDocs(bytes, format);
-    docs?.forEach((d, i) => {
-      if (!isMap(d)) return;
-      const index = docs.length > 1 ? i : undefined;
-      if (isSealedSecret(d)) findings.push(...checkSealed(d, src.name, index, keys, tally));
-      else if (d.kind === "Secret") findings.push({ file: src.name, index, message: `plaintext Secret ${secretName(d)}; encrypt it with \`seal encrypt -i ${src.name}\`` });
-      else if (d.kind === undefined && (isMap(d.stringData) || isMap(d.data))) {
-        findings.push({ file: src.name, index, message: "plaintext stringData/data (looks like a Secret); encrypt it before committing" });
-      }
-    });
-    return findings;
-  }
-  // A SOPS file: every document must carry metadata, every selected value must be encrypted.
-  tally.encrypted++;
-  const docs = format === "yaml" || format === "json" ? plainDocs(bytes, format) : undefined;
-  docs?.forEach((d, i) => {
-    if (isMap(d) && !("sops" in d)) findings.push({ file: src.name, index: i, message: "document without sops metadata in an encrypted file (half-encrypted); encrypt the whole file" });
-  });
-  let enc;
-  try {
-    enc = loadEncrypted(bytes, format, { file: src.name });
-  } catch (err) {
-    if (err instanceof SopsError) return [...findings, { file: src.name, message: err.message.slice(src.name.length + 2) }];
-    throw err;
-  }
-  findings.push(...inspectEncryptedTrees(enc.docs, enc.metadata, { file: src.name }));
-  if (findings.length > 0) return findings;
-  if (!identities) return findings;
-  try {
-    await decryptSopsFile(bytes, { format, file: src.name, identities });
-    tally.verified++;
-  } catch (err) {
-    if (err instanceof SopsNoMatchingKeyError || err instanceof SopsUnsupportedKeyError) return findings;
-    if (err instanceof SopsError) findings.push({ file: src.name, message: err.message.slice(src.name.length + 2) });
-    else throw err;
-  }
-  return findings;
 }
 
 const HOOK_MARKER = "# installed by `seal check --install-hook`";

@@ -2,45 +2,17 @@
  * What every `seal` command shares: reading FILE or stdin, writing stdout or a file, turning errors
  * into one stderr line and a non-zero exit. Data goes to stdout, messages to stderr.
  */
-import { readFileSync, writeFileSync, renameSync, statSync } from "node:fs";
+import { writeFileSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { AgeKeyError, AgeRecipientError } from "../../crypto/age.js";
 import { KeyringLoadError } from "../../crypto/keyring/errors.js";
 import { SealedSecretError } from "../../crypto/sealed/index.js";
 import { SopsError, UnsupportedFormatError } from "../../crypto/sops/index.js";
-import { SopsConfigError } from "../../config/sops-config.js";
+import { SopsConfigError } from "../../crypto/sops/config.js";
 import { UsageError } from "../../config/usage-error.js";
+import { processIo, readInput, type Io } from "../../util/io.js";
 
-export { UsageError };
-
-/** The process streams and environment a command runs with (a seam for tests that run in-process). */
-export interface Io {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  readStdin: () => Buffer;
-}
-
-export const processIo: Io = {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-  readStdin: () => readFileSync(0),
-};
-
-export function readInput(file: string, io: Io): Buffer {
-  if (file === "-") return io.readStdin();
-  try {
-    return readFileSync(path.resolve(io.cwd, file));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new UsageError(`${file}: no such file`);
-    if (code === "EISDIR") throw new UsageError(`${file}: is a directory`);
-    throw new UsageError(`${file}: cannot read (${code ?? (err as Error).message})`);
-  }
-}
+export { UsageError, processIo, readInput, type Io };
 
 /**
  * Writes a file atomically (temp file + rename), keeping the mode of a file it replaces.

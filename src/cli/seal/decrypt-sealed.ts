@@ -5,8 +5,8 @@
  */
 import { isSealedSecret, unsealSealedSecret } from "../../crypto/sealed/index.js";
 import { say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
-import { loadRsaKeys } from "./keys.js";
-import { docWhere, readManifests, renderManifests, type OutputDoc } from "./manifests.js";
+import { loadRsaKeys } from "../../crypto/keyring/key-files.js";
+import { docWhere, readManifests, renderManifests, type OutputDoc } from "../../manifests/round-trip.js";
 
 export interface SealedDecryptOptions {
   key: string[];

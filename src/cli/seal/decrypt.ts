@@ -7,7 +7,7 @@ import { decryptSopsFile, type SopsFormat } from "../../crypto/sops/index.js";
 import { processIo, readInput, runCommand, say, writeFileAtomic, writeStdout, type Io } from "./common.js";
 import { decryptSealed, holdsSealedSecret } from "./decrypt-sealed.js";
 import { inputFormat } from "./encrypt.js";
-import { loadIdentities } from "./keys.js";
+import { loadIdentities } from "../../crypto/keyring/key-files.js";
 import { addInputType, addKeyOption } from "./options.js";
 
 export interface DecryptOptions {

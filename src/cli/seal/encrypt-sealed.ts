@@ -14,8 +14,8 @@ import {
 } from "../../crypto/sealed/index.js";
 import type { SopsFormat } from "../../crypto/sops/index.js";
 import { readInput, say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
-import { loadSealingCert } from "./cert.js";
-import { isObject, objectName, readManifests, renderManifests, type OutputDoc } from "./manifests.js";
+import { loadSealingCert } from "../../server/sealing-cert.js";
+import { isObject, objectName, readManifests, renderManifests, type OutputDoc } from "../../manifests/round-trip.js";
 
 export interface SealedEncryptOptions {
   cert?: string;

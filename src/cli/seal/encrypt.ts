@@ -7,7 +7,7 @@ import { encryptSopsFile, formatForPath, isEncryptedFile, type SopsFormat } from
 import { processIo, readInput, runCommand, say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
 import { encryptSealed, type SealedEncryptOptions } from "./encrypt-sealed.js";
 import { addFormatOption, addInputType, addRecipientOptions, addSealedOptions, impliedFormat, rejectFlags, type OutputFormat } from "./options.js";
-import { planEncryption, type RecipientFlags } from "./recipients.js";
+import { planEncryption, type RecipientFlags } from "../../crypto/sops/recipients.js";
 
 export interface EncryptOptions extends RecipientFlags, SealedEncryptOptions {
   format: OutputFormat;

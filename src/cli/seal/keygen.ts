@@ -11,7 +11,7 @@ import { formatAgeKeyFile, generateAgeIdentity, type AgeIdentity } from "../../c
 import { KEY_LABEL_ACTIVE, SEALSYNC_KEY_LABEL } from "../../crypto/sealed/key-secret.js";
 import { processIo, runCommand, say, UsageError, writeStdout, type Io } from "./common.js";
 import { keygenRsa } from "./keygen-rsa.js";
-import { defaultKeyFile } from "./keys.js";
+import { defaultKeyFile } from "../../crypto/keyring/key-files.js";
 import { rejectFlags } from "./options.js";
 
 export interface KeygenOptions {

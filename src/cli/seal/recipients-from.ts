@@ -8,7 +8,7 @@ import { parseSealingCertificate } from "../../crypto/sealed/index.js";
 import { CERT_PATH } from "../../server/public-keys.js";
 import { processIo, runCommand, say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
 import type { OutputFormat } from "./options.js";
-import { daemonBaseUrl, endpointUrl, fetchCertificatePem, fetchRecipients, showUrl } from "./remote.js";
+import { daemonBaseUrl, endpointUrl, fetchCertificatePem, fetchRecipients, showUrl } from "../../server/public-keys-client.js";
 
 export const FROM_ENV = "SEALSYNC_URL";
 

@@ -10,9 +10,9 @@ import { isMap, isScalar, parseAllDocuments, Scalar } from "yaml";
 import { isSealedSecret, reencryptSealedSecret, type SealedSecretObject } from "../../crypto/sealed/index.js";
 import type { SopsFormat } from "../../crypto/sops/index.js";
 import { collect, processIo, readInput, runCommand, say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
-import { loadSealingCert } from "./cert.js";
-import { loadRsaKeys } from "./keys.js";
-import { docWhere, objectName, readManifests, renderManifests, type ManifestDoc, type Manifests } from "./manifests.js";
+import { loadSealingCert } from "../../server/sealing-cert.js";
+import { loadRsaKeys } from "../../crypto/keyring/key-files.js";
+import { docWhere, objectName, readManifests, renderManifests, type ManifestDoc, type Manifests } from "../../manifests/round-trip.js";
 import { addInputType } from "./options.js";
 
 export interface ReencryptOptions {

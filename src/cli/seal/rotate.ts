@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { rotateSopsFile, type SopsFormat } from "../../crypto/sops/index.js";
 import { processIo, readInput, runCommand, say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
 import { inputFormat } from "./encrypt.js";
-import { loadIdentities } from "./keys.js";
+import { loadIdentities } from "../../crypto/keyring/key-files.js";
 import { addInputType, addKeyOption } from "./options.js";
 
 export interface RotateCommandOptions {

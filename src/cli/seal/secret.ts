@@ -7,11 +7,11 @@ import type { Command } from "commander";
 import { stringify } from "yaml";
 import { sealSecret, type SealingScope } from "../../crypto/sealed/index.js";
 import { encryptSopsTrees, TreeMap, treeToPlain, type TreeValue } from "../../crypto/sops/index.js";
-import { loadSealingCert } from "./cert.js";
+import { loadSealingCert } from "../../server/sealing-cert.js";
 import { collect, processIo, readInput, runCommand, say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
 import { rejectSopsFlags } from "./encrypt.js";
 import { addFormatOption, addRecipientOptions, addSealedOptions, impliedFormat, rejectFlags, type OutputFormat } from "./options.js";
-import { planEncryption, type RecipientFlags } from "./recipients.js";
+import { planEncryption, type RecipientFlags } from "../../crypto/sops/recipients.js";
 
 export interface SecretOptions extends RecipientFlags {
   format: OutputFormat;

@@ -8,9 +8,9 @@ import { parseAgeRecipient } from "../../crypto/age.js";
 import { ageRecipients, loadEncrypted, updateSopsFileKeys, type SopsFormat } from "../../crypto/sops/index.js";
 import { collectList, processIo, readInput, runCommand, say, UsageError, writeFileAtomic, type Io } from "./common.js";
 import { inputFormat } from "./encrypt.js";
-import { loadIdentities } from "./keys.js";
+import { loadIdentities } from "../../crypto/keyring/key-files.js";
 import { addInputType, addKeyOption } from "./options.js";
-import { planEncryption } from "./recipients.js";
+import { planEncryption } from "../../crypto/sops/recipients.js";
 
 export interface UpdateKeysCommandOptions {
   /** Input kind; "sealed" may be added by the lead. */

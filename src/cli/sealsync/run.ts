@@ -7,6 +7,7 @@ import { DEFAULT_LEASE_NAME } from "../../kube/lease.js";
 import { parseDuration } from "../../config/duration.js";
 import { addSyncOptions, UsageError } from "../../config/sync-options.js";
 import { Daemon, type RunFlags } from "../../daemon/daemon.js";
+import { buildSyncContext } from "./context.js";
 import { withExitCodes } from "./sync.js";
 
 function duration(flag: string, min = 1) {
@@ -50,7 +51,11 @@ Example (the sidecar's args; see deploy/):
       leaseDurationMs: raw.leaseDuration, renewDeadlineMs: raw.renewDeadline, retryPeriodMs: raw.retryPeriod,
       watchStallTimeoutMs: raw.watchStallTimeout,
     } as unknown as RunFlags;
-    const daemon = await Daemon.start(flags);
+    const ctx = await buildSyncContext(flags, { watchKeys: true });
+    const daemon = await Daemon.start(flags, ctx).catch(async (err: unknown) => {
+      await ctx.close();
+      throw err;
+    });
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         daemon.log.info({ signal }, "stopping");

@@ -5,11 +5,12 @@
  */
 import type { Command } from "commander";
 import { RevisionRejectedError } from "../../manifests/errors.js";
-import { countActions, formatChange } from "../../reconcile/changeset.js";
+import { countActions, formatChange } from "../../kube/changeset.js";
 import { formatFieldChange } from "../../reconcile/diff.js";
 import { ReconcileRefusedError, reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
 import { subject, type Revision } from "../../source/revision.js";
-import { addSyncOptions, buildSyncContext, UsageError, type SyncFlags } from "../../config/sync-options.js";
+import { addSyncOptions, UsageError, type SyncFlags } from "../../config/sync-options.js";
+import { buildSyncContext } from "./context.js";
 
 function describeRevision(r: Revision): string {
   const who = r.author ? ` by ${r.author.name}` : "";

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import forge from "node-forge";
 import { stringify } from "yaml";
 import path from "node:path";
-import { sealedVectorsDir } from "../../env/shared.js";
+import { sealedVectorsDir } from "../../env/fixtures.js";
 import {
   KEY_LABEL_ACTIVE, SEALED_SECRETS_KEY_LABEL, SEALSYNC_KEY_LABEL, SealingKeyError, generateSealingKeyPair, keySecretManifest,
   loadRsaKey, newestFirst, parseRsaPrivateKeys, type SealingKeyPair,

@@ -12,7 +12,7 @@ import {
   UnsupportedTemplateDataError, isSealedSecret, sealRaw, sealSecret, unsealSealedSecret,
 } from "../../../src/crypto/sealed/index.js";
 import { kubeseal, kubesealSeal, makeKeyPair, secret, tempDir, type TestKeyPair } from "./helpers.js";
-import { sealedVectorsDir } from "../../env/shared.js";
+import { sealedVectorsDir } from "../../env/fixtures.js";
 
 const VALUE = "hunter2-the-plaintext";
 const where = { file: "apps/db.yaml", index: 3 };

@@ -1,5 +1,5 @@
 /**
- * The partial upstream vectors (../shared/sealed-secrets-vectors): kubeseal's own test certificate and a
+ * The partial upstream vectors (test/fixtures/sealed-secrets-vectors): kubeseal's own test certificate and a
  * real v1 blob. There is no upstream (key, ciphertext) vector; the kubeseal interop tests cover decryption.
  */
 import { describe, expect, it } from "@jest/globals";
@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { assertCertificateUsable, parseSealingCertificate, sealRaw, SealingCertificateError } from "../../../src/crypto/sealed/index.js";
 import { splitItem } from "../../../src/crypto/sealed/hybrid.js";
-import { sealedVectorsDir } from "../../env/shared.js";
+import { sealedVectorsDir } from "../../env/fixtures.js";
 
 const VECTORS = sealedVectorsDir;
 const read = (name: string) => fs.readFileSync(path.join(VECTORS, name), "utf8");

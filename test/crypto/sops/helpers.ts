@@ -7,7 +7,7 @@ import { repoRoot, testAssets } from "../../env/assets.js";
 import { run, type RunResult } from "../../env/run.js";
 
 export const fixtures = path.join(repoRoot, "test/crypto/sops/fixtures");
-export const vectorsDir = path.resolve(repoRoot, "../shared/sops-vectors");
+export { sopsVectorsDir as vectorsDir } from "../../env/fixtures.js";
 
 export function tempDir(prefix = "seal-test-"): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -7,9 +7,8 @@ import { decryptTrees, openTrees } from "../../../src/crypto/sops/decrypt.js";
 import { treeToPlain } from "../../../src/crypto/sops/document.js";
 import { decryptSopsFile, SopsMacMismatchError, SopsUnsupportedKeyError, formatForPath } from "../../../src/crypto/sops/index.js";
 import { loadEncrypted } from "../../../src/crypto/sops/format/index.js";
-import { repoRoot } from "../../env/assets.js";
+import { sopsVectorsDir as vectors } from "../../env/fixtures.js";
 
-const vectors = path.resolve(repoRoot, "../shared/sops-vectors");
 const read = (p: string) => readFileSync(path.join(vectors, p));
 
 interface Expected {

@@ -1,0 +1,157 @@
+/**
+ * Fans the outcome of one pass out to everything that tells users about it: the audit log, Kubernetes
+ * Events, metrics, logs and the status annotation. Reporting never fails a pass: an entry, Event or
+ * status that cannot be written is logged and the daemon carries on.
+ */
+import type { AuditLog, SyncTrigger } from "../audit/index.js";
+import { countActions } from "../kube/changeset.js";
+import type { KubeClient } from "../kube/client.js";
+import type { ResourceInfo } from "../kube/discovery.js";
+import type { EventRecorder } from "../kube/events.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+import { STALLED_AFTER, type PassOutcome, type ReconcileLoop } from "../reconcile/loop.js";
+import type { ReconcileResult } from "../reconcile/sync.js";
+import { subject, type Revision } from "../source/revision.js";
+import { driftKey, type DriftBackoff } from "./drift-backoff.js";
+import type { DriftSignal, DriftWatcher } from "./drift-watch.js";
+import { writeStatus } from "./status.js";
+
+export type AuditEvent = Parameters<AuditLog["append"]>[0];
+
+/** Appends to the audit log; a failure is logged, never thrown (the pass goes on). */
+export async function recordAudit(audit: AuditLog, log: Logger, event: AuditEvent): Promise<void> {
+  try {
+    await audit.append(event);
+  } catch (err) {
+    log.error({ err: (err as Error).message, action: event.action }, "audit append failed");
+  }
+}
+
+export interface ReporterOptions {
+  audit: AuditLog;
+  events: EventRecorder;
+  metrics: Metrics;
+  log: Logger;
+  drift: DriftWatcher;
+  backoff: DriftBackoff;
+  loop: ReconcileLoop;
+  client: KubeClient;
+  namespace: string;
+  /** The ApplySet parent (inventory Secret) name, which also carries the status annotation. */
+  parentName: string;
+  setId: string;
+}
+
+export class PassReporter {
+  constructor(private readonly o: ReporterOptions) {}
+
+  record(event: AuditEvent): Promise<void> {
+    return recordAudit(this.o.audit, this.o.log, event);
+  }
+
+  async syncStarted(revision: Revision, trigger: SyncTrigger): Promise<void> {
+    await this.record({
+      action: "sync-started", revision: revision.sha, ref: revision.ref, trigger,
+      author: revision.author ? `${revision.author.name} <${revision.author.email}>` : undefined,
+      committer: revision.committer ? `${revision.committer.name} <${revision.committer.email}>` : undefined,
+      commitTime: revision.committer ? new Date(revision.committer.timestamp * 1000).toISOString() : undefined,
+      subject: revision.message ? subject(revision.message) : undefined,
+      signature: "not-checked",
+    });
+  }
+
+  /** --no-self-heal: drift is reported (audit, Event, log) and left as it is. */
+  async driftNotCorrected(result: ReconcileResult, drift: Map<string, DriftSignal>): Promise<void> {
+    const { revision } = result;
+    for (const p of result.plan) {
+      if (p.action === "unchanged") continue;
+      const d = result.desired.find((x) => x.object.kind === p.kind && x.object.metadata.name === p.name);
+      const group = d?.resource.group ?? "";
+      const signal = drift.get(driftKey({ group, kind: p.kind, name: p.name }));
+      await this.record({ action: "drift-detected", group, kind: p.kind, namespace: this.o.namespace, name: p.name, revision: revision.sha, fieldManager: signal?.fieldManager });
+      await this.o.events.drift(revision.sha, { kind: p.kind, name: p.name }, false, signal?.fieldManager);
+      this.o.log.warn({ kind: p.kind, name: p.name, planned: p.action, fields: p.diff.map((f) => f.path) }, "drift not corrected (--no-self-heal)");
+    }
+  }
+
+  /** A reconcile that ran (possibly with failed objects). `quiet`: an unchanged revision re-checked, reported only if anything changed. */
+  async applied(result: ReconcileResult, drift: Map<string, DriftSignal>, started: number, quiet: boolean): Promise<void> {
+    const { revision } = result;
+    const ns = this.o.namespace;
+    if (!quiet) {
+      for (const d of result.desired) {
+        if (!d.decryption) continue;
+        await this.record({
+          action: "decrypted", file: d.ref.file, document: d.ref.index, format: d.decryption.format, keyId: d.decryption.keyId,
+          revision: revision.sha, group: d.resource.group, kind: d.object.kind, namespace: ns, name: d.object.metadata.name,
+        });
+      }
+    }
+    for (const c of result.changes) {
+      if (c.action === "created" || c.action === "configured") this.o.drift.noteApplied(c.uid, c.resourceVersion);
+      if (c.action === "pruned") this.o.drift.notePruned(c.uid);
+      const key = driftKey(c);
+      const signal = drift.get(key);
+      const base = { group: c.group, kind: c.kind, namespace: c.namespace, name: c.name };
+      if (signal && (c.action === "created" || c.action === "configured")) {
+        this.o.metrics.driftCorrected(c.kind);
+        await this.record({ action: "drift-corrected", ...base, revision: revision.sha, uid: c.uid, resourceVersion: c.resourceVersion, fieldManager: signal.fieldManager });
+        this.o.backoff.corrected(key);
+        await this.o.events.drift(revision.sha, c, true, signal.fieldManager);
+        this.o.log.info({ kind: c.kind, name: c.name, fieldManager: signal.fieldManager }, "drift corrected");
+      } else if (c.action === "created" || c.action === "configured") {
+        await this.record({ action: `object-${c.action}`, ...base, revision: revision.sha, uid: c.uid, resourceVersion: c.resourceVersion });
+      } else if (c.action === "pruned") {
+        await this.record({ action: "object-pruned", ...base, revision: revision.sha, uid: c.uid });
+      } else if (c.action === "failed") {
+        this.o.log.error({ kind: c.kind, name: c.name, reason: c.reason }, "apply failed");
+      }
+    }
+    const n = countActions(result.changes);
+    const seconds = (Date.now() - started) / 1000;
+    this.o.metrics.reconciled(result.failed ? "failure" : "success", seconds);
+    this.o.metrics.managedObjects(result.desired.length);
+    if (!result.failed) this.o.metrics.appliedRevision(revision.sha);
+    const changed = n.created + n.configured + n.pruned + n.failed > 0;
+    if (changed) {
+      await this.o.events.synced(revision.sha, result.changes);
+      await this.o.events.pruned(revision.sha, result.changes);
+    }
+    if (!quiet || changed) {
+      await this.record({ action: "sync-finished", revision: revision.sha, created: n.created, configured: n.configured, unchanged: n.unchanged, pruned: n.pruned, durationMs: Math.round(seconds * 1000) });
+      this.o.log.info({ revision: revision.sha, ...n, durationMs: Math.round(seconds * 1000) }, "synced");
+    }
+    const resources = [...new Map(result.desired.map((d) => [`${d.resource.group}/${d.resource.kind}`, d.resource] as [string, ResourceInfo])).values()];
+    this.o.drift.update(this.o.setId, resources, result.listedAt);
+    await this.#writeStatus(revision.sha, result.desired.length);
+  }
+
+  async failed(reason: string, err: Error, revision: Revision | undefined, started: number): Promise<PassOutcome> {
+    const durationMs = Date.now() - started;
+    this.o.metrics.reconciled("failure", durationMs / 1000);
+    await this.record({ action: "sync-failed", reason, revision: revision?.sha, message: err.message.slice(0, 4000), durationMs });
+    this.o.log.error({ reason, revision: revision?.sha, err: err.message }, "sync failed; the last good revision stays in force");
+    await this.o.events.failed(revision?.sha, `${reason}: ${err.message}`);
+    await this.#writeStatus(undefined, undefined, `${reason}: ${err.message.split("\n")[0]}`);
+    return { ok: false, revision: revision?.sha, error: err };
+  }
+
+  async #writeStatus(attempted?: string, objects?: number, error?: string): Promise<void> {
+    const status = this.o.loop.status;
+    try {
+      await writeStatus(this.o.client, this.o.namespace, this.o.parentName, {
+        ...status,
+        lastAttemptedRevision: attempted ?? status.lastAttemptedRevision,
+        lastAppliedRevision: error ? status.lastAppliedRevision : attempted ?? status.lastAppliedRevision,
+        lastError: error,
+        // The loop counts this failure only after the pass returns, hence + 1.
+        phase: error ? (status.consecutiveFailures + 1 >= STALLED_AFTER ? "Stalled" : "Reconciling") : "Ready",
+        managedObjects: objects,
+        time: new Date().toISOString(),
+      });
+    } catch (e) {
+      this.o.log.debug({ err: (e as Error).message }, "status not written");
+    }
+  }
+}
