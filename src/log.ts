@@ -11,12 +11,13 @@
  * Redaction is a safety net, not the rule: decrypted values are never passed to the logger at all.
  */
 import { pino, type DestinationStream, type Logger } from "pino";
+import { REDACTED } from "./util/redact.js";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type { Logger };
 
-export const REDACTED = "[REDACTED]";
+export { REDACTED };
 
 /** Field names that may carry secret material, wherever they appear. */
 const SECRET_FIELDS = [

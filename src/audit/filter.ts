@@ -1,4 +1,5 @@
 /** Which entries an export wants: a time window, object kinds and actions, parsed from CLI flags or query parameters. */
+import { DURATION_EXAMPLES, parseDuration } from "../config/duration.js";
 import { AUDIT_ACTIONS, isAuditAction, type AuditAction, type AuditEntry } from "./entry.js";
 import { AuditQueryError } from "./errors.js";
 
@@ -12,14 +13,13 @@ export interface EntryFilter {
   actions?: AuditAction[];
 }
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** A point in time: RFC 3339, a UTC date, or a duration before `now` (90m, 24h, 7d). */
+/** A point in time: RFC 3339, a UTC date, or a duration before `now` (config/duration.ts: 90m, 1h30m, 7d). */
 export function parseTime(text: string, name: string, now: Date = new Date()): Date {
   const trimmed = text.trim();
-  const ago = /^(\d+)([smhdw])$/.exec(trimmed);
-  if (ago?.[1] && ago[2]) return new Date(now.getTime() - Number(ago[1]) * (UNIT_MS[ago[2]] as number));
+  const ago = parseDuration(trimmed);
+  if (ago !== undefined) return new Date(now.getTime() - ago);
   if (/^\d{4}-\d{2}-\d{2}$/.test(trimmed)) {
     const date = new Date(`${trimmed}T00:00:00Z`);
     if (!Number.isNaN(date.getTime())) return date;
@@ -29,7 +29,7 @@ export function parseTime(text: string, name: string, now: Date = new Date()): D
     if (!Number.isNaN(date.getTime())) return date;
   }
   throw new AuditQueryError(
-    `${name} "${text.slice(0, 64)}" is not a time: use RFC 3339 (2026-05-01T12:00:00Z), a UTC date (2026-05-01) or a duration ago (90m, 24h, 7d)`,
+    `${name} "${text.slice(0, 64)}" is not a time: use RFC 3339 (2026-05-01T12:00:00Z), a UTC date (2026-05-01) or a duration ago (${DURATION_EXAMPLES})`,
   );
 }
 

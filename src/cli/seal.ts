@@ -2,25 +2,27 @@
 /** `seal`: the developer CLI that encrypts secrets before `git commit`. Registers commands only. */
 import { Command } from "commander";
 import { VERSION } from "../version.js";
+import { runProgram, underContract } from "./exit.js";
 import { registerCheck } from "./seal/check.js";
 import { registerDecrypt } from "./seal/decrypt.js";
+import { registerDiff } from "./seal/diff.js";
 import { registerEncrypt } from "./seal/encrypt.js";
 import { registerKeygen } from "./seal/keygen.js";
 import { registerRecipients } from "./seal/recipients-from.js";
 import { registerReencrypt } from "./seal/reencrypt.js";
 import { registerRotate } from "./seal/rotate.js";
 import { registerSecret } from "./seal/secret.js";
+import { registerSet } from "./seal/set.js";
 import { registerUpdateKeys } from "./seal/updatekeys.js";
 
-const program = new Command()
+const program = underContract(new Command())
   .name("seal")
   .description("Encrypt Kubernetes secrets for sealsync before they are committed (SOPS+age or SealedSecrets).")
   .version(VERSION, "-V, --version", "print the version and exit")
-  .showHelpAfterError()
   .addHelpText(
     "after",
     `
-Data goes to stdout, messages to stderr; any failure exits non-zero.
+Data goes to stdout, messages to stderr. Exit status: 0 success, 1 failure, 2 usage error.
 
 Example — encrypt a Secret before committing it:
   $ seal keygen                                   # prints your age1… recipient
@@ -41,5 +43,7 @@ registerUpdateKeys(program);
 registerReencrypt(program);
 registerRecipients(program);
 registerCheck(program);
+registerDiff(program);
+registerSet(program);
 
-await program.parseAsync(process.argv);
+await runProgram(program);

@@ -5,6 +5,7 @@
  * Secrets are never flags: the Git token comes from --git-password-file or $SEALSYNC_GIT_PASSWORD.
  */
 import { Option, type Command } from "commander";
+import { checkDirFlag, checkFileFlag, wholeNumberFlag } from "./flag-parsers.js";
 import { UsageError } from "./usage-error.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/sealsync";
@@ -27,18 +28,11 @@ export interface SyncFlags {
   forcePrune?: boolean;
   applysetName: string;
   maxFileSize: number;
+  kustomizeCommand: string;
   output: "text" | "json";
 }
 
 export { UsageError };
-
-function nonNegativeInt(flag: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid flag: ${flag} must be a whole number >= 0, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -58,14 +52,15 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(opt("--git-password-file <file>", "file holding the Git password/token, re-read on every fetch (or set $SEALSYNC_GIT_PASSWORD)", "GIT_PASSWORD_FILE"))
     .addOption(opt("--no-prune", "never delete objects that left Git", "NO_PRUNE"))
     .addOption(opt("--allow-empty", "allow a revision with no objects to prune every managed object", "ALLOW_EMPTY"))
-    .addOption(opt("--max-prune <n>", "most objects one sync may delete (default: half of the managed objects)", "MAX_PRUNE").argParser(nonNegativeInt("--max-prune")))
+    .addOption(opt("--max-prune <n>", "most objects one sync may delete (default: half of the managed objects)", "MAX_PRUNE").argParser(wholeNumberFlag(0)))
     .addOption(opt("--force-prune", "ignore the --max-prune circuit breaker", "FORCE_PRUNE"))
     .addOption(opt("--applyset-name <name>", "name of the inventory Secret (the ApplySet parent)", "APPLYSET_NAME").default("sealsync"))
-    .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(nonNegativeInt("--max-file-size")))
+    .addOption(opt("--max-file-size <bytes>", "largest manifest file accepted", "MAX_FILE_SIZE").default(5 * 1024 * 1024).argParser(wholeNumberFlag(0)))
+    .addOption(opt("--kustomize-command <path>", "kustomize v5 binary (or kubectl) that builds a --path holding a kustomization.yaml", "KUSTOMIZE_COMMAND").default("kustomize"))
     .addOption(opt("-o, --output <format>", "text or json", "OUTPUT").choices(["text", "json"]).default("text"));
 }
 
-/** Checks what the flag parsers cannot check alone (combinations, the repository URL), before any work. */
+/** Checks what the flag parsers cannot check alone (combinations, the repository URL, files), before any work. */
 export function validateSyncFlags(flags: SyncFlags): void {
   if (!flags.repo === !flags.dir) throw new UsageError("invalid flags: give exactly one of --repo URL or --dir PATH");
   if (flags.repo) {
@@ -80,4 +75,7 @@ export function validateSyncFlags(flags: SyncFlags): void {
       throw new UsageError("invalid flag: --repo must not contain credentials; use --git-username and --git-password-file");
     }
   }
+  if (flags.dir) checkDirFlag("--dir", flags.dir);
+  if (flags.gitPasswordFile) checkFileFlag("--git-password-file", flags.gitPasswordFile, { what: "the Git password or token" });
+  if (flags.kubeconfig) checkFileFlag("--kubeconfig", flags.kubeconfig, { what: "a kubeconfig" });
 }

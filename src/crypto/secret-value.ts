@@ -3,8 +3,9 @@
  * toString/toJSON/util.inspect all give a redaction marker; only `.reveal*()` hands out the plaintext.
  */
 import { inspect } from "node:util";
+import { REDACTED } from "../util/redact.js";
 
-export const REDACTED = "[redacted]";
+export { REDACTED };
 
 export class SecretValue {
   readonly #bytes: Uint8Array;

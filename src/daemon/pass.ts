@@ -61,6 +61,7 @@ export class PassRunner {
     if (!quiet) await reporter.syncStarted(revision, trigger);
     try {
       const result = await reconcile(revision, { ...ctx.reconcileOptions, dryRun: reportOnly });
+      if (!quiet) for (const w of result.warnings) this.o.log.warn({ revision: revision.sha }, w);
       if (reportOnly) await reporter.driftNotCorrected(result, drift);
       else await reporter.applied(result, drift, started, quiet);
       this.#lastRevision = revision.sha;

@@ -21,6 +21,8 @@ export interface DocumentDecryptor {
   format: EncryptionFormat;
   matches(body: Record<string, unknown>): boolean;
   decryptFile(docs: { body: Record<string, unknown>; ref: DocumentRef }[]): Promise<DecryptedDocument[]>;
+  /** Whole-file decryption (SOPS dotenv/binary/yaml/json), for kustomize generator sources; MAC verified. */
+  decryptBytes?(bytes: Uint8Array, format: "yaml" | "json" | "dotenv" | "binary", file: string): Promise<{ plaintext: Uint8Array; keyId: string }>;
 }
 
 const ENC_MARK = "ENC[AES256_GCM,";

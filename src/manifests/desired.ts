@@ -28,6 +28,16 @@ export interface DesiredSetOptions {
   decryptors: DocumentDecryptor[];
   /** Objects the tool owns itself (the ApplySet parent), which a revision may not define. */
   reserved?: { kind: string; name: string }[];
+  /** Documents already built and decrypted (a kustomize build) instead of the revision's files. */
+  built?: PreparedDocument[];
+}
+
+/** A document that arrives decrypted: its body holds the values, its source what the digest covers. */
+export interface PreparedDocument {
+  ref: DocumentRef;
+  body: Record<string, unknown>;
+  source: Record<string, unknown>;
+  decryption?: { format: EncryptionFormat; keyId: string };
 }
 
 export function objectKey(apiVersion: string, kind: string, name: string): string {
@@ -38,14 +48,19 @@ const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
 /** Builds the desired set, or throws RevisionRejectedError listing every problem. */
 export async function buildDesiredSet(revision: Revision, opts: DesiredSetOptions): Promise<DesiredObject[]> {
-  const { documents, errors } = parseFiles(revision.files);
+  const { documents, errors } = opts.built
+    ? { documents: opts.built, errors: [] as ManifestError[] }
+    : parseFiles(revision.files);
   const objects: DesiredObject[] = [];
   const seen = new Map<string, DocumentRef>();
 
   // Decrypt first, file by file and format by format (a SOPS MAC spans a whole multi-document file).
   const decrypted = new Map<(typeof documents)[number], DesiredObject["decryption"] & { object: Record<string, unknown> }>();
   const failed = new Map<(typeof documents)[number], string>();
-  for (const decryptor of opts.decryptors) {
+  for (const doc of opts.built ?? []) {
+    if (doc.decryption) decrypted.set(doc, { ...doc.decryption, object: doc.body });
+  }
+  for (const decryptor of opts.built ? [] : opts.decryptors) {
     const byFile = new Map<string, typeof documents>();
     for (const doc of documents) {
       if (!decryptor.matches(doc.body)) continue;
@@ -105,7 +120,7 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
       continue;
     }
     if (opts.reserved?.some((r) => r.kind === kind && r.name === name)) {
-      fail("reserved", `${kind}/${name} is sealsync's own inventory object (the ApplySet parent); rename yours`);
+      fail("reserved", `${kind}/${name} is sealsync's own object (the ApplySet parent or its placeholder key); rename yours`);
       continue;
     }
     let resource: ResourceInfo;
@@ -141,7 +156,7 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
       },
     } as KubeObject;
     if (!object.metadata.annotations) delete object.metadata.annotations;
-    objects.push({ ref, object, resource, key, decryption, source: doc.body });
+    objects.push({ ref, object, resource, key, decryption, source: "source" in doc ? (doc as PreparedDocument).source : doc.body });
   }
 
   if (errors.length > 0) {

@@ -24,7 +24,8 @@ export type RejectionRule =
   | "decrypt"
   | "still-encrypted"
   | "reserved"
-  | "source";
+  | "source"
+  | "kustomize";
 
 /** One refused document. The message never holds a decrypted value. */
 export class ManifestError extends Error {

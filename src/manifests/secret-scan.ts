@@ -8,7 +8,9 @@ import { parseAllDocuments } from "yaml";
 import type { AgeIdentity } from "../crypto/age.js";
 import { isSealedSecret, scopeFromAnnotations, SealedSecretError, unsealSealedSecret, type RsaKey } from "../crypto/sealed/index.js";
 import { readSealedSecret } from "../crypto/sealed/sealed-secret.js";
+import { findSopsConfig, loadSopsConfig, namedRecipients, SopsConfigError } from "../crypto/sops/config.js";
 import {
+  ageRecipients,
   decryptSopsFile,
   inspectEncryptedTrees,
   loadEncrypted,
@@ -36,6 +38,8 @@ export interface Tally {
   /** SealedSecrets seen, and how many of those a given RSA key unsealed. */
   sealed: number;
   unsealed: number;
+  /** Warnings that do not fail the check (recipients no .sops.yaml rule names any more). */
+  warnings: string[];
 }
 
 export interface CheckKeys {
@@ -97,8 +101,27 @@ function checkSealed(d: Doc, file: string, index: number | undefined, keys: Chec
   }
 }
 
-/** The findings in one file; counts what it saw in `tally`. */
-export async function checkOne(src: Source, keys: CheckKeys, tally: Tally): Promise<Finding[]> {
+const namedByConfig = new Map<string, Set<string> | undefined>();
+
+/** Recipients of a file that the nearest .sops.yaml no longer names (left behind by a rotation). */
+function staleRecipients(recipients: string[], file: string, cwd: string): string[] {
+  const config = findSopsConfig(path.dirname(path.resolve(cwd, file)));
+  if (!config) return [];
+  if (!namedByConfig.has(config)) {
+    try {
+      namedByConfig.set(config, namedRecipients(loadSopsConfig(config)));
+    } catch (err) {
+      // A broken .sops.yaml is encrypt's business to report; here it only means no warning.
+      if (!(err instanceof SopsConfigError)) throw err;
+      namedByConfig.set(config, undefined);
+    }
+  }
+  const named = namedByConfig.get(config);
+  return named === undefined || named.size === 0 ? [] : recipients.filter((r) => !named.has(r));
+}
+
+/** The findings in one file (`cwd`: what its name is relative to); counts what it saw in `tally`. */
+export async function checkOne(src: Source, keys: CheckKeys, tally: Tally, cwd: string): Promise<Finding[]> {
   const identities = keys.identities;
   const format = FORMATS[path.extname(src.name).toLowerCase()] ?? "binary";
   const bytes = src.read();
@@ -133,6 +156,10 @@ export async function checkOne(src: Source, keys: CheckKeys, tally: Tally): Prom
     throw err;
   }
   findings.push(...inspectEncryptedTrees(enc.docs, enc.metadata, { file: src.name }));
+  const stale = staleRecipients(ageRecipients(enc.metadata), src.name, cwd);
+  if (stale.length > 0) {
+    tally.warnings.push(`${src.name}: encrypted for ${stale.join(", ")}, which no .sops.yaml rule names any more; run \`seal updatekeys --all\``);
+  }
   if (findings.length > 0) return findings;
   if (!identities) return findings;
   try {

@@ -1,6 +1,6 @@
 /** The decryptors of a reconcile, over the keyring: SOPS (age identities) and SealedSecrets (RSA keys). */
 import type { Keyring } from "../crypto/keyring.js";
-import { decryptSopsDocument, decryptSopsDocuments, isSopsDocument } from "../crypto/sops/index.js";
+import { decryptSopsDocument, decryptSopsDocuments, decryptSopsFile, isSopsDocument } from "../crypto/sops/index.js";
 import { isSealedSecret, unsealSealedSecret } from "../crypto/sealed/index.js";
 import type { DocumentDecryptor } from "../manifests/decrypt.js";
 
@@ -20,6 +20,12 @@ export function decryptorsFor(keyring: Keyring | undefined, namespace: string): 
         }
         const { objects, keyId } = await decryptSopsDocuments(docs.map((d) => d.body), identities, { file: docs[0]?.ref.file ?? "" });
         return objects.map((object) => ({ object, keyId }));
+      },
+      async decryptBytes(bytes, format, file) {
+        const identities = [...(keyring?.ageIdentities() ?? [])];
+        if (identities.length === 0) throw new Error(`SOPS-encrypted, but ${NO_KEYS}`);
+        const out = await decryptSopsFile(bytes, { format, file, identities });
+        return { plaintext: out.plaintext.revealBytes(), keyId: out.keyId };
       },
     },
     {

@@ -5,6 +5,7 @@
  * changed (hiding that a secret changed at all is its own bug: Argo CD #15825).
  */
 import type { KubeObject } from "../kube/client.js";
+import { redactAll } from "../util/redact.js";
 
 export interface FieldChange {
   path: string;
@@ -58,14 +59,14 @@ export function formatFieldChange(c: FieldChange): string {
   return `${c.path}: ${c.before} -> ${c.after}`;
 }
 
-/** Replaces every occurrence of the given secret strings (and their base64 forms) in a message. */
+/** Replaces every occurrence of the given secret strings (and their base64 forms) in a message by the redaction marker. */
 export function redactSecrets(message: string, secrets: string[]): string {
   let out = message;
   for (const s of secrets) {
     if (s.length < 4) continue; // too short to search for without mangling the message
-    out = out.split(s).join("***");
+    out = redactAll(out, [s]);
     const decoded = Buffer.from(s, "base64").toString("utf8");
-    if (decoded.length >= 4 && Buffer.from(decoded, "utf8").toString("base64") === s) out = out.split(decoded).join("***");
+    if (decoded.length >= 4 && Buffer.from(decoded, "utf8").toString("base64") === s) out = redactAll(out, [decoded]);
   }
   return out;
 }

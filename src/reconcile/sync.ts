@@ -13,6 +13,8 @@ import {
   DEFAULT_PARENT_NAME, LABEL_PART_OF, formatGroupKind, parseGroupKind, readParent, writeParent,
 } from "../kube/applyset.js";
 import { deleteMember, listMembers } from "../kube/prune.js";
+import { loadPlaceholderKey, placeholderKeyName } from "../kube/placeholder-key.js";
+import { buildKustomization, type BuiltDocument } from "../build/kustomize/index.js";
 import { buildDesiredSet, objectKey, type DesiredObject } from "../manifests/desired.js";
 import type { DocumentDecryptor } from "../manifests/decrypt.js";
 import { pruneOrder, stageOf } from "../manifests/order.js";
@@ -42,6 +44,8 @@ export interface ReconcileOptions {
   /** Plan only: dry-run everything, change nothing. */
   dryRun?: boolean;
   concurrency?: number;
+  /** How a revision holding a kustomization is built: the kustomize binary, and where its temporary tree goes. */
+  kustomize?: { command?: string; dataDir: string };
   /** Test-only: called between the steps, by name; throwing there simulates an interrupted run. */
   onStep?: (step: "applied" | "pruned") => void | Promise<void>;
 }
@@ -65,6 +69,8 @@ export interface ReconcileResult {
   failed: boolean;
   /** The resourceVersion of each kind's member list ("group/Kind" →), where watches can start. */
   listedAt: Map<string, string>;
+  /** Things skipped that a user should know about (the managed Namespace in a kustomize build). */
+  warnings: string[];
 }
 
 /** A revision that passed validation but was refused by a guard or by the API server's dry-run. */
@@ -85,10 +91,22 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
   const parentName = opts.applySetName ?? DEFAULT_PARENT_NAME;
   const concurrency = opts.concurrency ?? 8;
 
-  // 1. The desired set, all or nothing.
+  // 1. The desired set, all or nothing (a kustomization is built first, secrets replaced by placeholders).
+  const keyName = placeholderKeyName(parentName);
+  let built: BuiltDocument[] | undefined;
+  const warnings: string[] = [];
+  if (revision.kustomize) {
+    const key = await loadPlaceholderKey(client, namespace, keyName, { create: !opts.dryRun });
+    const build = await buildKustomization(revision, {
+      decryptors: opts.decryptors, key, namespace,
+      dataDir: opts.kustomize?.dataDir ?? "/var/lib/sealsync", command: opts.kustomize?.command,
+    });
+    built = build.documents;
+    warnings.push(...build.warnings);
+  }
   const desired = await buildDesiredSet(revision, {
-    namespace, discovery: opts.discovery, decryptors: opts.decryptors,
-    reserved: [{ kind: "Secret", name: parentName }],
+    namespace, discovery: opts.discovery, decryptors: opts.decryptors, built,
+    reserved: [{ kind: "Secret", name: parentName }, { kind: "Secret", name: keyName }],
   });
 
   // 2. The inventory parent, and every live member of every kind it or the revision names.
@@ -152,7 +170,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
     ...planned.map(({ d: _d, ...p }) => p),
     ...(prune ? stale.map((s) => ({ action: "prune" as const, subject: `${s.info.kind}/${s.object.metadata.name}`, kind: s.info.kind, name: s.object.metadata.name, diff: [] })) : []),
   ];
-  if (opts.dryRun) return { revision, changes: [], plan, desired, failed: false, listedAt };
+  if (opts.dryRun) return { revision, changes: [], plan, desired, failed: false, listedAt, warnings };
 
   // 5. Superset first: if this run is interrupted after applying, the parent still names every kind
   //    that may have members, so the next run can find and prune them.
@@ -210,5 +228,5 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
     // 8. Shrink the parent to the kinds this revision has, now that nothing of the others is left.
     if (!failed && newGks.join(",") !== current.groupKinds.join(",")) await writeParent(client, current, newGks);
   }
-  return { revision, changes, plan, desired, failed, listedAt };
+  return { revision, changes, plan, desired, failed, listedAt, warnings };
 }

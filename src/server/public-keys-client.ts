@@ -7,6 +7,14 @@ import { UsageError } from "../config/usage-error.js";
 import { parseAgeRecipient, AgeRecipientError } from "../crypto/age.js";
 import { CERT_PATH, RECIPIENTS_PATH } from "./public-keys.js";
 
+/** The sidecar could not be reached or did not answer with public keys (a runtime failure, not a usage error). */
+export class PublicKeysFetchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PublicKeysFetchError";
+  }
+}
+
 const TIMEOUT_MS = 15_000;
 // Public keys are a few KiB; anything much larger is not what we asked for.
 const MAX_BYTES = 1 << 20;
@@ -70,13 +78,13 @@ export async function fetchPublic(url: URL): Promise<Fetched> {
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     const why = e.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
-    throw new UsageError(
+    throw new PublicKeysFetchError(
       `GET ${shown}: cannot connect (${why}); is the sealsync sidecar reachable there? e.g. \`kubectl port-forward -n NS deploy/APP 9090\``,
     );
   }
   const body = await readBody(res, shown);
   if (res.status === 404) return { found: false, reason: firstLine(body) || "404 Not Found" };
-  if (!res.ok) throw new UsageError(`GET ${shown}: HTTP ${res.status}${body ? ` (${firstLine(body)})` : ""}`);
+  if (!res.ok) throw new PublicKeysFetchError(`GET ${shown}: HTTP ${res.status}${body ? ` (${firstLine(body)})` : ""}`);
   return { found: true, text: body };
 }
 
@@ -88,7 +96,7 @@ async function readBody(res: Response, shown: string): Promise<string> {
     size += chunk.byteLength;
     if (size > MAX_BYTES) {
       await res.body.cancel().catch(() => undefined);
-      throw new UsageError(`GET ${shown}: the answer is larger than ${MAX_BYTES >> 20} MiB, which public keys never are; is this a sealsync sidecar?`);
+      throw new PublicKeysFetchError(`GET ${shown}: the answer is larger than ${MAX_BYTES >> 20} MiB, which public keys never are; is this a sealsync sidecar?`);
     }
     chunks.push(chunk);
   }
@@ -112,7 +120,7 @@ export async function fetchRecipients(base: URL): Promise<{ recipients: string[]
       recipients.push(parseAgeRecipient(line));
     } catch (err) {
       if (!(err instanceof AgeRecipientError)) throw err;
-      throw new UsageError(`GET ${showUrl(url)}: line ${i + 1} is not an age recipient; is this a sealsync sidecar?`);
+      throw new PublicKeysFetchError(`GET ${showUrl(url)}: line ${i + 1} is not an age recipient; is this a sealsync sidecar?`);
     }
   });
   return { recipients };

@@ -6,7 +6,7 @@
 import { UsageError } from "../config/usage-error.js";
 import { assertCertificateUsable, type SealingCertificate } from "../crypto/sealed/index.js";
 import { readInput, type Io } from "../util/io.js";
-import { certUrl, fetchCertificatePem, showUrl } from "./public-keys-client.js";
+import { certUrl, fetchCertificatePem, PublicKeysFetchError, showUrl } from "./public-keys-client.js";
 
 export const CERT_ENV = "SEALED_SECRETS_CERT";
 
@@ -24,7 +24,7 @@ export async function loadSealingCert(flag: string | undefined, io: Io, now = ne
     const url = certUrl(value);
     source = showUrl(url);
     const got = await fetchCertificatePem(url);
-    if ("reason" in got) throw new UsageError(`GET ${source}: no certificate (${got.reason})`);
+    if ("reason" in got) throw new PublicKeysFetchError(`GET ${source}: no certificate (${got.reason})`);
     pem = got.pem;
   } else {
     source = value;

@@ -3,6 +3,7 @@
  * token works without a restart) or from SEALSYNC_GIT_PASSWORD. Never in URLs, never printed.
  */
 import { readFileSync } from "node:fs";
+import { REDACTED, redactAll } from "../util/redact.js";
 import { SourceError } from "./revision.js";
 
 export interface GitCredentialOptions {
@@ -32,7 +33,6 @@ export function readGitCredentials(opts: GitCredentialOptions, env = process.env
 
 /** Removes credentials from any text (error messages of the Git library may echo URLs or headers). */
 export function redactCredentials(text: string, creds: GitCredentials | undefined): string {
-  let out = text.replace(/(\w+:\/\/)[^/@\s]+@/g, "$1***@");
-  if (creds?.password) out = out.split(creds.password).join("***");
-  return out;
+  const out = text.replace(/(\w+:\/\/)[^/@\s]+@/g, `$1${REDACTED}@`);
+  return creds?.password ? redactAll(out, [creds.password]) : out;
 }

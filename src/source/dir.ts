@@ -8,6 +8,9 @@ import { lstatSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { SizeGuard, DEFAULT_MAX_FILE_BYTES, isManifestPath, isSkippedDir, normaliseSubPath } from "./file-rules.js";
 import { SourceError, type Revision, type Source } from "./revision.js";
+import { DirTreeReader } from "./dir-tree.js";
+import { readKustomizeTree } from "./kustomize-reach.js";
+import { kustomizationIn } from "./tree.js";
 
 export interface DirSourceOptions {
   dir: string;
@@ -24,12 +27,21 @@ export class DirSource implements Source {
 
   async fetch(): Promise<Revision> {
     let root: string;
+    let repo: string;
+    const subPath = normaliseSubPath(this.opts.path ?? ".");
     try {
-      root = path.join(realpathSync(this.opts.dir), normaliseSubPath(this.opts.path ?? "."));
+      repo = realpathSync(this.opts.dir);
+      root = path.join(repo, subPath);
       if (!lstatSync(root).isDirectory()) throw new Error("not a directory");
     } catch (err) {
       if (err instanceof SourceError) throw err;
       throw new SourceError(`--dir ${this.opts.dir}${this.opts.path ? ` --path ${this.opts.path}` : ""}: not a readable directory`);
+    }
+    // A kustomization at --path: read only what it reaches, anywhere under --dir (the repository).
+    const tree = new DirTreeReader(repo);
+    if (await kustomizationIn(tree, subPath)) {
+      const kustomize = await readKustomizeTree(tree, subPath, { maxFileBytes: this.opts.maxFileBytes });
+      return { sha: digestOf(kustomize.files), ref: this.description, files: new Map(), kustomize, warnings: [] };
     }
     const sizes = new SizeGuard(this.opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
     const files = new Map<string, Uint8Array>();
@@ -51,11 +63,15 @@ export class DirSource implements Source {
     };
     walk("");
     sizes.check();
-    // A directory has no commit: the revision is a digest of the manifest paths and contents.
-    const digest = createHash("sha256");
-    for (const [p, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      digest.update(p).update("\0").update(bytes).update("\0");
-    }
-    return { sha: digest.digest("hex"), ref: this.description, files, warnings };
+    return { sha: digestOf(files), ref: this.description, files, warnings };
   }
+}
+
+/** A directory has no commit: the revision is a digest of the paths and contents read. */
+function digestOf(files: ReadonlyMap<string, Uint8Array>): string {
+  const digest = createHash("sha256");
+  for (const [p, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    digest.update(p).update("\0").update(bytes).update("\0");
+  }
+  return digest.digest("hex");
 }

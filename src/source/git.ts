@@ -11,6 +11,9 @@ import path from "node:path";
 import { SizeGuard, DEFAULT_MAX_FILE_BYTES, isManifestPath, isSkippedDir, normaliseSubPath } from "./file-rules.js";
 import { readGitCredentials, redactCredentials, type GitCredentialOptions } from "./credentials.js";
 import { SourceError, type Revision, type Source } from "./revision.js";
+import { GitTreeReader } from "./git-tree.js";
+import { readKustomizeTree } from "./kustomize-reach.js";
+import { kustomizationIn } from "./tree.js";
 
 export interface GitSourceOptions extends GitCredentialOptions {
   url: string;
@@ -125,6 +128,13 @@ export class GitSource implements Source {
     } catch (err) {
       throw new SourceError(`${this.description}: commit ${sha} is not on any branch of the remote`, { cause: err });
     }
+    const commitInfo = { sha, ref, author: commit.author, committer: commit.committer, message: commit.message };
+    // A kustomization at --path: read only what it reaches, from anywhere in the repository.
+    const tree = new GitTreeReader(this.gitdir, sha);
+    if ((await tree.kind(this.subPath)) === "dir" && await kustomizationIn(tree, this.subPath)) {
+      const kustomize = await readKustomizeTree(tree, this.subPath, { maxFileBytes: this.opts.maxFileBytes });
+      return { ...commitInfo, files: new Map(), kustomize, warnings: [] };
+    }
     const files = new Map<string, Uint8Array>();
     const warnings: string[] = [];
     const sizes = new SizeGuard(this.opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
@@ -159,15 +169,7 @@ export class GitSource implements Source {
     });
     if (!sawPath) throw new SourceError(`${this.description}: --path ${this.subPath} does not exist at ${sha.slice(0, 12)}`);
     sizes.check();
-    return {
-      sha,
-      ref,
-      author: commit.author,
-      committer: commit.committer,
-      message: commit.message,
-      files,
-      warnings,
-    };
+    return { ...commitInfo, files, warnings };
   }
 
   private explain(err: unknown, creds: ReturnType<typeof readGitCredentials>): Error {

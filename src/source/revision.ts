@@ -3,6 +3,8 @@
  * produce Revisions; the reconciler makes one true. The last good Revision stays in force until a newer
  * one is entirely valid.
  */
+import type { KustomizeTree } from "./kustomize-reach.js";
+
 export interface Signature {
   name: string;
   email: string;
@@ -20,6 +22,8 @@ export interface Revision {
   message?: string;
   /** Manifest files under the source path (path relative to it, POSIX separators) → bytes. Ciphertext as stored. */
   files: ReadonlyMap<string, Uint8Array>;
+  /** Set when the source path holds a kustomization: the files it reaches (then `files` is empty). */
+  kustomize?: KustomizeTree;
   /** Things skipped that a user should know about (symlinks, …). */
   warnings: string[];
 }

@@ -128,7 +128,7 @@ describe("audit export", () => {
     await writeLog(file, 2);
     expect(sealsync(["audit", "export", "--log", file, "--until", "soon"])).toEqual({
       exitCode: 2, stdout: "",
-      stderr: 'error: --until "soon" is not a time: use RFC 3339 (2026-05-01T12:00:00Z), a UTC date (2026-05-01) or a duration ago (90m, 24h, 7d)\n',
+      stderr: 'error: --until "soon" is not a time: use RFC 3339 (2026-05-01T12:00:00Z), a UTC date (2026-05-01) or a duration ago (500ms, 90s, 1h30m or 7d)\n',
     });
     const format = sealsync(["audit", "export", "--log", file, "--format", "xml"]);
     expect(format).toMatchObject({ exitCode: 2, stdout: "" });

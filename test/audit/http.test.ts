@@ -67,7 +67,7 @@ describe("GET /v1/audit", () => {
   });
 
   it.each([
-    ["?since=yesterday", 'since "yesterday" is not a time: use RFC 3339 (2026-05-01T12:00:00Z), a UTC date (2026-05-01) or a duration ago (90m, 24h, 7d)'],
+    ["?since=yesterday", 'since "yesterday" is not a time: use RFC 3339 (2026-05-01T12:00:00Z), a UTC date (2026-05-01) or a duration ago (500ms, 90s, 1h30m or 7d)'],
     ["?format=xml", 'format "xml" is not supported; use one of jsonl, csv, json'],
     ["?sinse=1h", 'unknown query parameter "sinse"; allowed: since, until, format, kind, action'],
     ["?since=1h&since=2h", 'query parameter "since" is given 2 times; give it once'],

@@ -4,7 +4,7 @@ import { readFileSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { testAssets } from "../env/assets.js";
 import { run } from "../env/run.js";
-import { sandbox } from "./seal-helpers.js";
+import { sandbox, sealJs } from "./seal-helpers.js";
 
 const SECRET = `apiVersion: v1
 kind: Secret
@@ -53,10 +53,10 @@ data:
     const sb = sandbox();
     const r = sb.ageKeygen("k.txt");
     const dup = sb.seal(["secret", "x", "--age", r, "--from-literal", "a=1", "--from-literal", "a=2"]);
-    expect(dup).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(dup).toMatchObject({ exitCode: 2, stdout: "" });
     expect(dup.stderr).toContain('key "a" is given more than once');
     const none = sb.seal(["secret", "x", "--age", r]);
-    expect(none).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(none).toMatchObject({ exitCode: 2, stdout: "" });
     expect(none.stderr).toContain("no data");
   });
 });
@@ -144,7 +144,7 @@ describe("seal check", () => {
     expect(res.stderr).toBe("seal check: 4 problems in 7 files checked; MAC verified for 1 of 4 encrypted\n");
   });
 
-  it("--install-hook makes git refuse a commit that stages a plaintext Secret", () => {
+  it("--install-hook makes git refuse a commit that stages a plaintext Secret, calling seal as the project installs it", () => {
     const { sb } = repo();
     const git = (...args: string[]) => run(testAssets().git, ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: sb.dir, env: sb.env });
     expect(git("init", "-q").exitCode).toBe(0);
@@ -152,6 +152,18 @@ describe("seal check", () => {
     expect(hook.exitCode).toBe(0);
     const hookFile = path.join(sb.dir, ".git/hooks/pre-commit");
     expect(statSync(hookFile).mode & 0o111).not.toBe(0);
+    // No absolute node or seal.js path: those break when node is upgraded or the package moves.
+    expect(readFileSync(hookFile, "utf8")).not.toContain(process.execPath);
+    expect(readFileSync(hookFile, "utf8")).not.toContain("seal.js");
+    // Without seal installed, the commit is refused with a way out.
+    git("add", "k8s");
+    const missing = git("commit", "-q", "-m", "no seal yet");
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr).toContain("seal not found (npm install it in this repository, or put it on PATH)");
+    // Installed in the project as npm does it: an executable node_modules/.bin/seal.
+    mkdirSync(path.join(sb.dir, "node_modules/.bin"), { recursive: true });
+    writeFileSync(path.join(sb.dir, "node_modules/.bin/seal"), `#!/bin/sh\nexec "${process.execPath}" "${sealJs}" "$@"\n`, { mode: 0o755 });
+    writeFileSync(path.join(sb.dir, ".gitignore"), "node_modules/\n");
     git("add", "k8s");
     expect(git("commit", "-q", "-m", "encrypted only").exitCode).toBe(0);
     writeFileSync(path.join(sb.dir, "k8s/leak.yaml"), SECRET);

@@ -92,15 +92,15 @@ describe("seal keygen --rsa", () => {
     keygen(sb, "keys");
     const before = readFileSync(path.join(sb.dir, "keys/tls.key"), "utf8");
     expect(sb.seal(["keygen", "--rsa", "--bits", "2048", "--out-dir", "keys"])).toEqual({
-      exitCode: 1,
+      exitCode: 2,
       stdout: "",
       stderr: "seal keygen: keys/tls.key: already exists; choose another --out-dir (it may hold a key you still need)\n",
     });
     expect(readFileSync(path.join(sb.dir, "keys/tls.key"), "utf8")).toBe(before);
     const small = sb.seal(["keygen", "--rsa", "--bits", "1024"]);
-    expect(small.exitCode).not.toBe(0);
+    expect(small.exitCode).toBe(2);
     expect(small.stderr).toContain("use 2048, 3072 or 4096");
-    expect(sb.seal(["keygen", "--rsa", "--pq"])).toMatchObject({ exitCode: 1, stderr: "seal keygen: --pq does not apply to --rsa\n" });
+    expect(sb.seal(["keygen", "--rsa", "--pq"])).toMatchObject({ exitCode: 2, stderr: "seal keygen: --pq does not apply to --rsa\n" });
   });
 
   it("--secret prints the key Secret manifest, which both seal decrypt and kubeseal --recovery-private-key take as a key", () => {

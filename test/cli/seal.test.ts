@@ -59,7 +59,7 @@ describe("seal keygen", () => {
     const sb = sandbox();
     expect(sb.seal(["keygen", "-o", "k"]).exitCode).toBe(0);
     const res = sb.seal(["keygen", "-o", "k"]);
-    expect(res).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(res).toMatchObject({ exitCode: 2, stdout: "" });
     expect(res.stderr).toMatch(/^seal keygen: k: already exists/);
   });
 
@@ -157,11 +157,11 @@ describe("seal encrypt / decrypt", () => {
     writeFileSync(path.join(sb.dir, "s.yaml"), SECRET);
     expect(sb.seal(["encrypt", "-i", "--age", r, "s.yaml"]).exitCode).toBe(0);
     const again = sb.seal(["encrypt", "--age", r, "s.yaml"]);
-    expect(again).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(again).toMatchObject({ exitCode: 2, stdout: "" });
     expect(again.stderr).toContain("already encrypted");
     writeFileSync(path.join(sb.dir, "p.yaml"), SECRET);
     const none = sb.seal(["encrypt", "p.yaml"]);
-    expect(none).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(none).toMatchObject({ exitCode: 2, stdout: "" });
     expect(none.stderr).toContain("no recipients: pass --age");
   });
 
@@ -194,7 +194,7 @@ describe("seal encrypt / decrypt", () => {
   it("without any key, says where keys are looked for", () => {
     const sb = sandbox();
     const res = sb.seal(["decrypt", "-"], { input: "a: b\n" });
-    expect(res).toMatchObject({ exitCode: 1, stdout: "" });
+    expect(res).toMatchObject({ exitCode: 2, stdout: "" });
     expect(res.stderr).toMatch(/^seal decrypt: no age key found: pass --key FILE, or set SOPS_AGE_KEY_FILE/);
   });
 

@@ -42,10 +42,16 @@ function stages(instructions: Instruction[]): { from: string; body: Instruction[
   return out;
 }
 
-test("deploy/Dockerfile: two stages, copies only existing files, and replayed in clean folders it builds, and its runtime stage runs sealsync and seal from the bundle alone", async () => {
+test("deploy/Dockerfile: three stages, copies only existing files, and replayed in clean folders it builds, and its runtime stage runs sealsync and seal from the bundle alone", async () => {
   const all = parseDockerfile(readFileSync(path.join(DEPLOY_DIR, "Dockerfile"), "utf8"));
-  const [build, runtime, ...more] = stages(all);
+  const [tools, build, runtime, ...more] = stages(all);
   expect(more).toEqual([]);
+  // kustomize is built from the module provision.sh builds the tests' kustomize from (not replayed here: a Go build).
+  expect(tools?.from).toMatch(/ AS kustomize$/);
+  expect(tools?.body.filter((i) => i.keyword === "COPY").map((i) => i.args))
+    .toEqual(["test/env/go/kustomize/go.mod test/env/go/kustomize/go.sum ./"]);
+  const version = /sigs\.k8s\.io\/kustomize\/kustomize\/v5 (v\S+)/.exec(readFileSync(path.join(repoRoot, "test/env/go/kustomize/go.mod"), "utf8"))?.[1];
+  expect(tools?.body.find((i) => i.keyword === "RUN")?.args).toContain(`provenance.version=${version} -o /out/kustomize sigs.k8s.io/kustomize/kustomize/v5`);
   expect(build?.from).toMatch(/ AS build$/);
   expect(runtime).toBeDefined();
   const ins = (stage: typeof runtime, keyword: string) => stage!.body.filter((i) => i.keyword === keyword).map((i) => i.args);
@@ -53,7 +59,7 @@ test("deploy/Dockerfile: two stages, copies only existing files, and replayed in
   // The build stage compiles and bundles with dev dependencies; the runtime stage copies the bundle only.
   expect(ins(build, "RUN")).toContain("npm run build");
   expect(ins(runtime, "RUN")).toEqual([]);
-  expect(ins(runtime, "COPY")).toEqual(["--from=build /src/dist/cli ./dist/cli"]);
+  expect(ins(runtime, "COPY")).toEqual(["--from=build /src/dist/cli ./dist/cli", "--from=kustomize /out/kustomize /usr/local/bin/kustomize"]);
   expect(ins(runtime, "WORKDIR")).toEqual(["/app"]);
   expect(ins(runtime, "USER")).toHaveLength(1);
   const [uid] = ins(runtime, "USER")[0]!.split(":");
@@ -64,7 +70,7 @@ test("deploy/Dockerfile: two stages, copies only existing files, and replayed in
   const allowed = readFileSync(path.join(DEPLOY_DIR, "Dockerfile.dockerignore"), "utf8").split("\n")
     .map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
   expect(allowed[0]).toBe("*");
-  for (const stage of [build, runtime]) {
+  for (const stage of [tools, build, runtime]) {
     for (const copy of ins(stage, "COPY").filter((c) => !c.startsWith("--from="))) {
       const sources = copy.split(/\s+/).slice(0, -1);
       for (const src of sources) {
@@ -88,6 +94,7 @@ test("deploy/Dockerfile: two stages, copies only existing files, and replayed in
       mkdirSync(dir);
       for (const i of stage.body) {
         if (i.keyword === "COPY") {
+          if (i.args.startsWith("--from=kustomize ")) continue; // the Go stage is not replayed
           const words = i.args.split(/\s+/);
           const from = words[0]!.startsWith("--from=") ? dirs.get(words.shift()!.slice("--from=".length))! : undefined;
           const destArg = words.pop()!;

@@ -9,6 +9,7 @@ export interface TestAssets {
   etcd: string;
   sops: string;
   kubeseal: string;
+  kustomize: string;
   age: string;
   ageKeygen: string;
   git: string;

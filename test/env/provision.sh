@@ -4,6 +4,7 @@
 #   kube-apiserver, kubectl  k8s.io/kubernetes (test/env/go/k8s)    built with Go, cached
 #   etcd                     go.etcd.io/etcd/server/v3 (…/go/etcd)  built with Go, cached
 #   sops, kubeseal           getsops, sealed-secrets (…/go/peers)   built with Go, cached
+#   kustomize                sigs.k8s.io/kustomize (…/go/kustomize) built with Go, cached
 #   age, age-keygen, git     Debian packages                        apt-get when missing
 #
 # envtest convention: when KUBEBUILDER_ASSETS names a folder holding etcd, kube-apiserver and
@@ -76,9 +77,13 @@ else
     kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kubectl=k8s.io/kubernetes/cmd/kubectl)
   etcd_dir=$(build etcd "$here/go/etcd" "-s -w" etcd=go.etcd.io/etcd/server/v3)
 fi
-command -v go >/dev/null 2>&1 || fail "Go is needed to build sops and kubeseal: install Go >= 1.26"
+command -v go >/dev/null 2>&1 || fail "Go is needed to build sops, kubeseal and kustomize: install Go >= 1.26"
 peers_dir=$(build peers "$here/go/peers" "-s -w" \
   sops=github.com/getsops/sops/v3/cmd/sops kubeseal=github.com/bitnami-labs/sealed-secrets/cmd/kubeseal)
+# Stamped like a release build, so `kustomize version` names it.
+kustomize_version=$(cd "$here/go/kustomize" && go list -m -f '{{.Version}}' sigs.k8s.io/kustomize/kustomize/v5)
+kustomize_dir=$(build kustomize "$here/go/kustomize" "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=$kustomize_version" \
+  kustomize=sigs.k8s.io/kustomize/kustomize/v5)
 
 # --- Report and record -------------------------------------------------------------------------
 export SOPS_DISABLE_VERSION_CHECK=1
@@ -88,6 +93,7 @@ echo "kubectl         $(first "$k8s_dir/kubectl" version --client) "
 echo "etcd            $(first "$etcd_dir/etcd" --version)"
 echo "sops            $(first "$peers_dir/sops" --version)"
 echo "kubeseal        $(first "$peers_dir/kubeseal" --version)"
+echo "kustomize       $(first "$kustomize_dir/kustomize" version)"
 echo "age             $(first age --version)"
 echo "age-keygen      $(first age-keygen --version)"
 echo "git             $(first git --version) (http-backend: $git_backend)"
@@ -100,6 +106,7 @@ cat > "$repo/.cache/test-env.json.tmp" <<JSON
   "etcd": "$etcd_dir/etcd",
   "sops": "$peers_dir/sops",
   "kubeseal": "$peers_dir/kubeseal",
+  "kustomize": "$kustomize_dir/kustomize",
   "age": "$(command -v age)",
   "ageKeygen": "$(command -v age-keygen)",
   "git": "$(command -v git)",

@@ -66,13 +66,15 @@ function installHook(opts: CheckOptions, io: Io): number {
   if (existsSync(file) && !readFileSync(file, "utf8").includes(HOOK_MARKER) && !opts.force) {
     throw new UsageError(`${file} exists and was not written by seal; add \`seal check --staged\` to it yourself, or use --force to replace it`);
   }
-  // Call this very seal (node + script) so the hook works without seal on PATH.
-  const script = process.argv[1] ? path.resolve(process.argv[1]) : "";
-  const self = script && existsSync(script) ? `"${process.execPath}" "${script}"` : "seal";
+  // Run seal the way the project installs it, found when the hook runs (not this node or this script's
+  // path, which break when node is upgraded or the package moves): the repository's node_modules, then PATH.
   const body = `#!/bin/sh
 ${HOOK_MARKER}
 # Refuses a commit that stages a plaintext Kubernetes Secret or a broken SOPS file.
-exec ${self} check --staged
+if [ -x ./node_modules/.bin/seal ]; then exec ./node_modules/.bin/seal check --staged; fi
+if command -v seal >/dev/null 2>&1; then exec seal check --staged; fi
+echo "pre-commit: seal not found (npm install it in this repository, or put it on PATH); commit refused" >&2
+exit 1
 `;
   mkdirSync(hooks, { recursive: true });
   writeFileSync(file, body, { mode: 0o755 });
@@ -99,9 +101,10 @@ export async function checkCommand(paths: string[], opts: CheckOptions, io: Io):
     // Without a key the structure is still checked; only an explicit age key file must work.
     if (ageKeyFiles(opts.key, io).length > 0 || !(err instanceof UsageError)) throw err;
   }
-  const tally: Tally = { files: 0, encrypted: 0, verified: 0, sealed: 0, unsealed: 0 };
+  const tally: Tally = { files: 0, encrypted: 0, verified: 0, sealed: 0, unsealed: 0, warnings: [] };
   const findings: Finding[] = [];
-  for (const s of unique) findings.push(...(await checkOne(s, keys, tally)));
+  for (const s of unique) findings.push(...(await checkOne(s, keys, tally, io.cwd)));
+  for (const w of tally.warnings) say(io, `warning: ${w}`);
   if (findings.length > 0) await writeStdout(io, findings.map((f) => `${findingText(f)}\n`).join(""));
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
   const macNote = (tally.encrypted > 0 ? `; MAC verified for ${tally.verified} of ${tally.encrypted} encrypted` : "") +

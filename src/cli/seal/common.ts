@@ -1,16 +1,12 @@
 /**
  * What every `seal` command shares: reading FILE or stdin, writing stdout or a file, turning errors
- * into one stderr line and a non-zero exit. Data goes to stdout, messages to stderr.
+ * into one stderr line and an exit status (src/cli/exit.ts). Data goes to stdout, messages to stderr.
  */
 import { writeFileSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
-import { AgeKeyError, AgeRecipientError } from "../../crypto/age.js";
-import { KeyringLoadError } from "../../crypto/keyring/errors.js";
-import { SealedSecretError } from "../../crypto/sealed/index.js";
-import { SopsError, UnsupportedFormatError } from "../../crypto/sops/index.js";
-import { SopsConfigError } from "../../crypto/sops/config.js";
 import { UsageError } from "../../config/usage-error.js";
 import { processIo, readInput, type Io } from "../../util/io.js";
+import { reportFailure } from "../exit.js";
 
 export { UsageError, processIo, readInput, type Io };
 
@@ -41,32 +37,13 @@ export function say(io: Io, message: string): void {
   io.stderr.write(`${message}\n`);
 }
 
-/** Errors a user can act on are one line on stderr; anything else is a bug and keeps its stack. */
-export function reportError(io: Io, command: string, err: unknown): number {
-  if (
-    err instanceof UsageError ||
-    err instanceof SopsError ||
-    err instanceof SealedSecretError ||
-    err instanceof KeyringLoadError ||
-    err instanceof AgeKeyError ||
-    err instanceof AgeRecipientError ||
-    err instanceof SopsConfigError ||
-    err instanceof UnsupportedFormatError
-  ) {
-    say(io, `seal ${command}: ${err.message}`);
-    return 1;
-  }
-  say(io, `seal ${command}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  return 2;
-}
-
-/** Runs a command body and sets the exit code from its outcome. */
+/** Runs a command body and sets the exit status from its outcome: `seal <command>: <message>` on a failure. */
 export async function runCommand(command: string, io: Io, body: () => Promise<number | void>): Promise<void> {
   try {
     const code = await body();
     process.exitCode = code ?? 0;
   } catch (err) {
-    process.exitCode = reportError(io, command, err);
+    process.exitCode = reportFailure(err, `seal ${command}`, io.stderr);
   }
 }
 

@@ -8,7 +8,7 @@ import { parseSealingCertificate } from "../../crypto/sealed/index.js";
 import { CERT_PATH } from "../../server/public-keys.js";
 import { processIo, runCommand, say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
 import type { OutputFormat } from "./options.js";
-import { daemonBaseUrl, endpointUrl, fetchCertificatePem, fetchRecipients, showUrl } from "../../server/public-keys-client.js";
+import { daemonBaseUrl, endpointUrl, fetchCertificatePem, fetchRecipients, PublicKeysFetchError, showUrl } from "../../server/public-keys-client.js";
 
 export const FROM_ENV = "SEALSYNC_URL";
 
@@ -34,7 +34,7 @@ export async function recipientsCommand(opts: RecipientsOptions, io: Io): Promis
   const certPem = cert && "pem" in cert ? cert.pem : undefined;
   if (recipients.length === 0 && certPem === undefined) {
     const reasons = [age && "reason" in age ? `age: ${age.reason}` : "", cert && "reason" in cert ? `certificate: ${cert.reason}` : ""].filter(Boolean);
-    throw new UsageError(`${showUrl(base)} serves no public keys (${reasons.join("; ")}); is it a sealsync sidecar with a keyring?`);
+    throw new PublicKeysFetchError(`${showUrl(base)} serves no public keys (${reasons.join("; ")}); is it a sealsync sidecar with a keyring?`);
   }
 
   if (wantAge) {
@@ -44,7 +44,7 @@ export async function recipientsCommand(opts: RecipientsOptions, io: Io): Promis
   if (wantCert) {
     if (certPem === undefined) {
       const reason = cert && "reason" in cert ? cert.reason : "none served";
-      if (opts.output || opts.format === "sealed") throw new UsageError(`no sealing certificate at ${showUrl(endpointUrl(base, CERT_PATH))} (${reason})`);
+      if (opts.output || opts.format === "sealed") throw new PublicKeysFetchError(`no sealing certificate at ${showUrl(endpointUrl(base, CERT_PATH))} (${reason})`);
       say(io, `no sealing certificate (${reason})`);
     } else {
       const parsed = parseSealingCertificate(certPem, showUrl(endpointUrl(base, CERT_PATH)));

@@ -7,7 +7,9 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Command } from "commander";
 import { isMap, isScalar, parseAllDocuments, Scalar } from "yaml";
-import { isSealedSecret, reencryptSealedSecret, type SealedSecretObject } from "../../crypto/sealed/index.js";
+import path from "node:path";
+import { isSealedSecret, reencryptSealedSecret, SealedSecretError, type RsaKey, type SealedSecretObject, type SealingCertificate } from "../../crypto/sealed/index.js";
+import { repoFiles } from "../../source/local-git.js";
 import type { SopsFormat } from "../../crypto/sops/index.js";
 import { collect, processIo, readInput, runCommand, say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
 import { loadSealingCert } from "../../server/sealing-cert.js";
@@ -23,6 +25,8 @@ export interface ReencryptOptions {
   namespace?: string;
   inputType?: SopsFormat;
   filename?: string;
+  all?: boolean;
+  dryRun?: boolean;
 }
 
 interface Resealed {
@@ -30,47 +34,95 @@ interface Resealed {
   encryptedData: Record<string, string>;
 }
 
-export async function reencryptCommand(file: string, opts: ReencryptOptions, io: Io): Promise<number> {
+export async function reencryptCommand(file: string | undefined, opts: ReencryptOptions, io: Io): Promise<number> {
+  if (opts.all) return reencryptAll(file ?? ".", opts, io);
+  if (file === undefined) throw new UsageError("give a file, or --all [DIR] for every SealedSecret of a repository");
+  if (opts.dryRun) throw new UsageError("--dry-run goes with --all");
   if (opts.inPlace && file === "-") throw new UsageError("-i cannot be used with stdin; use -o FILE or redirect stdout");
   if (opts.inPlace && opts.output) throw new UsageError("use either -i or -o, not both");
   const subject = file === "-" ? (opts.filename ?? "stdin") : file;
   const manifests = readManifests(readInput(file, io), subject, opts.inputType);
-  const sealedDocs = manifests.docs.filter((d) => isSealedSecret(d.value));
-  if (sealedDocs.length === 0) throw new UsageError(`${subject}: no SealedSecret to re-encrypt`);
+  if (!manifests.docs.some((d) => isSealedSecret(d.value))) throw new UsageError(`${subject}: no SealedSecret to re-encrypt`);
+  const keys = oldKeys(opts, io);
+  const cert = await loadSealingCert(opts.cert, io);
+  const text = reencryptManifests(manifests, subject, keys, cert, opts, io) ?? manifests.text;
+  if (opts.inPlace || opts.output) {
+    const target = opts.inPlace ? file : opts.output!;
+    if (opts.inPlace && text === manifests.text) return 0;
+    writeFileAtomic(target, text, io);
+    if (text !== manifests.text) say(io, `wrote ${target}`);
+  } else {
+    await writeStdout(io, text);
+  }
+  return 0;
+}
+
+function oldKeys(opts: ReencryptOptions, io: Io): RsaKey[] {
   const keys = loadRsaKeys(opts.key, io);
   if (keys.length === 0) {
     throw new UsageError("give the old private key(s) with --key tls.key (repeatable; a backup of the controller's key Secrets works too)");
   }
-  const cert = await loadSealingCert(opts.cert, io);
+  return keys;
+}
 
+/** The file's text with every SealedSecret re-sealed to `cert`; undefined when none needed it. */
+function reencryptManifests(manifests: Manifests, subject: string, keys: RsaKey[], cert: SealingCertificate, opts: ReencryptOptions, io: Io): string | undefined {
   const resealed: Resealed[] = [];
-  for (const doc of sealedDocs) {
+  for (const doc of manifests.docs.filter((d) => isSealedSecret(d.value))) {
     const where = docWhere(subject, doc, manifests.docs.length);
     const res = reencryptSealedSecret(doc.value, keys, cert, where, { defaultNamespace: opts.namespace });
     const name = objectName(doc.value as Record<string, unknown>);
     const items = Object.keys(res.sealedSecret.spec.encryptedData).length;
     // Already sealed to the new key only: leave it as it is, so Git shows no change.
     if (res.fromKeyIds.length > 0 && res.fromKeyIds.every((id) => id === res.toKeyId)) {
-      say(io, `${name}: already sealed to key ${res.toKeyId}; left as it is`);
+      if (!opts.all) say(io, `${name}: already sealed to key ${res.toKeyId}; left as it is`);
       continue;
     }
     if (items === 0) continue;
     resealed.push({ doc, encryptedData: res.sealedSecret.spec.encryptedData });
-    say(io, `${name}: re-sealed ${items} item${items === 1 ? "" : "s"} from key ${res.fromKeyIds.join(", ")} to key ${res.toKeyId}`);
+    const prefix = opts.all ? `${subject}: ` : "";
+    say(io, `${prefix}${name}: ${opts.dryRun ? "would re-seal" : "re-sealed"} ${items} item${items === 1 ? "" : "s"} from key ${res.fromKeyIds.join(", ")} to key ${res.toKeyId}`);
   }
+  if (resealed.length === 0) return undefined;
+  return spliceEncryptedData(manifests, resealed) ?? rerender(manifests, resealed);
+}
 
-  if (resealed.length === 0) {
-    if (opts.output) writeFileAtomic(opts.output, manifests.text, io);
-    else if (!opts.inPlace) await writeStdout(io, manifests.text);
-    return 0;
+/**
+ * `--all DIR`: every YAML/JSON file Git sees under DIR; files whose SealedSecrets the old keys cannot open
+ * are named at the end (exit 1), the others re-sealed.
+ */
+async function reencryptAll(dir: string, opts: ReencryptOptions, io: Io): Promise<number> {
+  if (opts.inPlace || opts.output) throw new UsageError("--all rewrites files in place; -i and -o do not apply");
+  const keys = oldKeys(opts, io);
+  const cert = await loadSealingCert(opts.cert, io);
+  const root = path.resolve(io.cwd, dir);
+  const failed: string[] = [];
+  let files = 0;
+  let changed = 0;
+  for (const rel of repoFiles(root)) {
+    if (![".yaml", ".yml", ".json"].includes(path.extname(rel).toLowerCase())) continue;
+    const abs = path.join(root, rel);
+    const shown = path.relative(io.cwd, abs) || rel;
+    const bytes = readInput(abs, io);
+    if (!/SealedSecret/.test(bytes.toString("utf8"))) continue;
+    try {
+      const manifests = readManifests(bytes, shown);
+      if (!manifests.docs.some((d) => isSealedSecret(d.value))) continue;
+      files++;
+      const text = reencryptManifests(manifests, shown, keys, cert, opts, io);
+      if (text === undefined) continue;
+      changed++;
+      if (!opts.dryRun) writeFileAtomic(abs, text, io);
+    } catch (err) {
+      if (err instanceof SealedSecretError || err instanceof UsageError) failed.push(err.message.startsWith(shown) ? err.message : `${shown}: ${err.message}`);
+      else throw err;
+    }
   }
-  const text = spliceEncryptedData(manifests, resealed) ?? rerender(manifests, resealed);
-  if (opts.inPlace || opts.output) {
-    const target = opts.inPlace ? file : opts.output!;
-    writeFileAtomic(target, text, io);
-    say(io, `wrote ${target}`);
-  } else {
-    await writeStdout(io, text);
+  say(io, `seal reencrypt: ${files} file${files === 1 ? "" : "s"} with SealedSecrets, ${changed} ${opts.dryRun ? "would be re-sealed" : "re-sealed"}, ${files - changed - failed.length} already sealed to key ${cert.keyId}`);
+  if (failed.length > 0) {
+    say(io, `could not open ${failed.length} file${failed.length === 1 ? "" : "s"} with the given keys:`);
+    for (const f of failed) say(io, `  ${f}`);
+    return 1;
   }
   return 0;
 }
@@ -128,7 +180,9 @@ export function registerReencrypt(program: Command): void {
   const cmd = program
     .command("reencrypt")
     .description("re-seal SealedSecrets to a new certificate with the old keys, locally (key rotation; prints no plaintext)")
-    .argument("<file>", "file with SealedSecrets, or - for stdin")
+    .argument("[file]", "file with SealedSecrets, or - for stdin; with --all, the folder to walk (default .)")
+    .option("--all", "every SealedSecret in the YAML/JSON files Git sees under the folder, in place")
+    .option("--dry-run", "with --all: list what would be re-sealed, write nothing")
     .option("--cert <file|url>", "the NEW certificate (file or http(s) URL, e.g. the sidecar's /v1/cert.pem); also SEALED_SECRETS_CERT")
     .option("--key <file>", "an OLD private key: tls.key, or a backup of key Secrets (repeatable)", collect, [] as string[])
     .option("-i, --in-place", "replace the file")
@@ -144,10 +198,11 @@ A SealedSecret already sealed to the new key only is left as it is. Unlike kubes
 controller is needed and template data is never rendered. Afterwards, keep the old key in the cluster
 until every SealedSecret in Git is re-encrypted.
 
-Example:
-  $ seal reencrypt --cert new/tls.crt --key old/tls.key -i k8s/db.sealed.yaml`,
+Examples:
+  $ seal reencrypt --cert new/tls.crt --key old/tls.key -i k8s/db.sealed.yaml
+  $ seal reencrypt --all --cert new/tls.crt --key old/tls.key .      # the whole repository`,
   );
-  cmd.action(async (file: string, flags: ReencryptOptions) => {
+  cmd.action(async (file: string | undefined, flags: ReencryptOptions) => {
     await runCommand("reencrypt", processIo, () => reencryptCommand(file, flags, processIo));
   });
 }

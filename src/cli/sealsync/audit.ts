@@ -8,7 +8,6 @@ import { createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import {
-  AuditError,
   AuditKeyError,
   AuditQueryError,
   DATA_DIR_ENV,
@@ -31,18 +30,17 @@ import {
   type SkippedLine,
 } from "../../audit/index.js";
 import { UsageError } from "../../config/usage-error.js";
+import { EXIT_FAILURE, EXIT_USAGE, withExitCodes } from "../exit.js";
 
 export { UsageError };
 
-const EXIT_FAILURE = 1;
-const EXIT_USAGE = 2;
 
 interface LogOptions {
   log?: string[];
   dataDir: string;
 }
 
-const TIME_HELP = "Times are RFC 3339 (2026-05-01T12:00:00Z), a UTC date (2026-05-01) or a duration ago (90m, 24h, 7d); the window is since <= ts < until.";
+const TIME_HELP = "Times are RFC 3339 (2026-05-01T12:00:00Z), a UTC date (2026-05-01) or a duration ago (500ms, 90s, 1h30m or 7d); the window is since <= ts < until.";
 
 function addLogOptions(cmd: Command): Command {
   return cmd
@@ -95,29 +93,10 @@ function skipReporter(): { onSkip: (s: SkippedLine) => void; done: () => void } 
   };
 }
 
-function describeFsError(err: unknown): string | undefined {
-  const e = err as NodeJS.ErrnoException;
-  if (typeof e?.code !== "string" || typeof e.syscall !== "string") return undefined;
-  return `cannot read ${e.path ?? "the audit log"} (${e.code}): check the path and its permissions`;
-}
-
-/** Runs a command body, maps errors to messages and exit codes; unknown errors are bugs and keep their stack. */
-function handle<A extends unknown[]>(body: (...args: A) => Promise<number>, troubleExit = EXIT_FAILURE) {
-  return async (...args: A): Promise<void> => {
-    try {
-      process.exitCode = await body(...args);
-    } catch (err) {
-      if (err instanceof UsageError || err instanceof AuditQueryError || err instanceof AuditKeyError) {
-        process.stderr.write(`error: ${err.message}\n`);
-        process.exitCode = EXIT_USAGE;
-      } else if (err instanceof AuditError || describeFsError(err)) {
-        process.stderr.write(`error: ${describeFsError(err) ?? (err as Error).message}\n`);
-        process.exitCode = troubleExit;
-      } else {
-        throw err;
-      }
-    }
-  };
+/** Runs a command body under the CLI contract; a bad query or key file is a usage error. */
+function handle<A extends unknown[]>(body: (...args: A) => Promise<number>, failureExit = EXIT_FAILURE) {
+  return (...args: A): Promise<void> =>
+    withExitCodes(() => body(...args), "error", { usage: [AuditQueryError, AuditKeyError], failureExit });
 }
 
 interface ExportOpts extends LogOptions {
@@ -237,13 +216,7 @@ function positiveInt(value: string): number {
 export function registerAuditCommands(program: Command): void {
   const audit = program
     .command("audit")
-    .description("export, verify and follow the audit log: one hash-chained JSON line per action sealsync took")
-    // Usage errors exit 2 so scripts can tell them from `verify` finding a broken chain (1).
-    // Set before the subcommands are added, which inherit it.
-    .exitOverride((err) => {
-      if (err.exitCode !== 0) process.exit(EXIT_USAGE);
-      process.exit(0);
-    });
+    .description("export, verify and follow the audit log: one hash-chained JSON line per action sealsync took");
 
   addFilterOptions(addLogOptions(audit.command("export")), true)
     .description("write audit entries as JSON Lines, CSV (header row; opens in a spreadsheet) or a JSON array")

@@ -40,6 +40,7 @@ export async function buildSyncContext(flags: SyncFlags, opts: { watchKeys?: boo
       decryptors: decryptorsFor(keyring, namespace),
       applySetName: flags.applysetName,
       prune: flags.prune, allowEmpty: flags.allowEmpty, maxPrune: flags.maxPrune, forcePrune: flags.forcePrune,
+      kustomize: { command: flags.kustomizeCommand, dataDir: flags.dataDir },
     },
     async close() {
       await keyring?.close();

@@ -4,12 +4,12 @@
  * or was refused, 2 on a usage error.
  */
 import type { Command } from "commander";
-import { RevisionRejectedError } from "../../manifests/errors.js";
 import { countActions, formatChange } from "../../kube/changeset.js";
 import { formatFieldChange } from "../../reconcile/diff.js";
-import { ReconcileRefusedError, reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
+import { reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
 import { subject, type Revision } from "../../source/revision.js";
-import { addSyncOptions, UsageError, type SyncFlags } from "../../config/sync-options.js";
+import { addSyncOptions, type SyncFlags } from "../../config/sync-options.js";
+import { withExitCodes } from "../exit.js";
 import { buildSyncContext } from "./context.js";
 
 function describeRevision(r: Revision): string {
@@ -42,6 +42,7 @@ async function runOnce(flags: SyncFlags, dryRun: boolean): Promise<void> {
     for (const w of revision.warnings) console.error(`warning: ${w}`);
     if (flags.output === "text") console.log(describeRevision(revision));
     const result = await reconcile(revision, { ...ctx.reconcileOptions, dryRun });
+    for (const w of result.warnings) console.error(`warning: ${w}`);
     if (flags.output === "json") {
       console.log(JSON.stringify(dryRun
         ? { revision: revisionJson(revision), plan: result.plan }
@@ -56,27 +57,6 @@ async function runOnce(flags: SyncFlags, dryRun: boolean): Promise<void> {
     if (result.failed) process.exitCode = 1;
   } finally {
     await ctx.close();
-  }
-}
-
-/** Maps what can go wrong to a message and exit code; anything else is a bug and keeps its stack. */
-export async function withExitCodes(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`error: ${err.message}`);
-      process.exitCode = 2;
-    } else if (err instanceof RevisionRejectedError || err instanceof ReconcileRefusedError) {
-      console.error(`error: ${err.message}`);
-      process.exitCode = 1;
-    } else if (err instanceof Error && err.name !== "Error" && err.name !== "TypeError" && err.name !== "RangeError") {
-      // Typed errors (SourceError, KubeApiError, ApplySetConflictError, KeyringLoadError, …) carry a message for users.
-      console.error(`error: ${err.message}`);
-      process.exitCode = 1;
-    } else {
-      throw err;
-    }
   }
 }
 

@@ -170,3 +170,8 @@ export function matchCreationRule(config: SopsConfig, file: string): CreationRul
   }
   throw new SopsConfigError(`${config.file}: no creation_rules entry matches ${subject}; add a rule (or a catch-all without path_regex), or pass --age`);
 }
+
+/** Every age recipient any rule names (a file encrypted for anyone else has a stale recipient). */
+export function namedRecipients(config: SopsConfig): Set<string> {
+  return new Set(config.rules.flatMap((r) => r.keyGroups.flat()));
+}

@@ -92,7 +92,7 @@ describe("SecretValue", () => {
     expect(plaintext).toBeInstanceOf(SecretValue);
     for (const shown of [String(plaintext), `${plaintext}`, JSON.stringify({ plaintext }), inspect(plaintext), inspect({ deep: { plaintext } })]) {
       expect(shown).not.toContain("hunter2");
-      expect(shown).toContain("redacted");
+      expect(shown).toContain("[REDACTED]");
     }
     expect(plaintext.revealText()).toContain("hunter2");
   });
