@@ -6,11 +6,10 @@
 import type { Command } from "commander";
 import { countActions, formatChange } from "../../kube/changeset.js";
 import { formatFieldChange } from "../../reconcile/diff.js";
-import { reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
+import type { PlannedObject, ReconcileResult } from "../../reconcile/sync.js";
 import { subject, type Revision } from "../../source/revision.js";
 import { addSyncOptions, type SyncFlags } from "../../config/sync-options.js";
 import { withExitCodes } from "../exit.js";
-import { buildSyncContext } from "./context.js";
 
 function describeRevision(r: Revision): string {
   const who = r.author ? ` by ${r.author.name}` : "";
@@ -36,6 +35,8 @@ function printPlan(result: ReconcileResult): void {
 }
 
 async function runOnce(flags: SyncFlags, dryRun: boolean): Promise<void> {
+  // The reconcile graph loads only when a command runs (see scripts/bundle.mjs).
+  const [{ reconcile }, { buildSyncContext }] = await Promise.all([import("../../reconcile/sync.js"), import("./context.js")]);
   const ctx = await buildSyncContext(flags);
   try {
     const revision = await ctx.source.fetch();
