@@ -24,6 +24,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { ageRecipientOf, formatAgeKeyFile, generateAgeIdentity } from "../src/crypto/age.js";
@@ -44,7 +45,6 @@ const CLK_TCK = Number((await exec("getconf", ["CLK_TCK"])).stdout.trim()) || 10
 const WEBHOOK_SECRET = "bench-webhook-secret";
 const t0 = Date.now();
 const progress = (msg: string) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${msg}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- statistics -------------------------------------------------------------------------------------
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
@@ -130,7 +130,7 @@ interface Env {
 
 async function startDaemon(env: Env, spec: DaemonSpec): Promise<DaemonProc> {
   const dataDir = mkdtempSync(path.join(env.work, `data-${spec.name}-`));
-  const args = [...(spec.nodeFlags ?? []), path.join(repoRoot, "dist/cli/sealsync.js"), "run", "--repo", spec.repoUrl, "--ref", "main",
+  const args = [...(spec.nodeFlags ?? []), path.join(repoRoot, "dist/cli/sealsync.js"), "run", "--allow-insecure-http", "--repo", spec.repoUrl, "--ref", "main",
     "-n", spec.namespace, "--kubeconfig", env.kubeconfig, "--keys", env.keysDir, "--data-dir", dataDir,
     "--git-username", env.git.username, "--git-password-file", env.passwordFile, "--listen", "127.0.0.1:0", ...spec.extra];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "", ...spec.env } });

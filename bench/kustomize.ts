@@ -83,7 +83,9 @@ async function plain(): Promise<number> {
   let n = 0;
   for (let i = 0; i < documents.length; i += 1) {
     const d = documents[i];
-    if (d && decryptors[0]?.matches(d.body)) await decryptors[0].decryptFile([{ body: d.body, ref: d.ref }]);
+    if (d && decryptors[0]?.matches(d.body)) {
+      await decryptors[0].decryptFile([{ body: d.body, ref: d.ref }], { path: d.ref.file, bytes: revision.files.get(d.ref.file) ?? new Uint8Array() });
+    }
     n++;
   }
   return n;

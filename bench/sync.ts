@@ -112,7 +112,7 @@ async function main(): Promise<void> {
       const nsS = `bench-sealsync-${r}`;
       const nsK = `bench-kubectl-${r}`;
       for (const ns of [nsS, nsK]) await admin.request("POST", "/api/v1/namespaces", { body: { metadata: { name: ns } } });
-      const syncArgs = [path.join(repoRoot, "dist/cli/sealsync.js"), "sync", "--once", "--repo", `${git.url}/bench.git`,
+      const syncArgs = [path.join(repoRoot, "dist/cli/sealsync.js"), "sync", "--once", "--allow-insecure-http", "--repo", `${git.url}/bench.git`,
         "-n", nsS, "--kubeconfig", cp.adminKubeconfig, "--keys", keysDir, "--data-dir", path.join(work, `data-${r}`),
         "--git-username", git.username, "--git-password-file", passwordFile];
       cold.push(await timed(admin, process.execPath, syncArgs));

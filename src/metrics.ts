@@ -36,7 +36,11 @@ export interface Metrics {
   decryptFailed(format: DecryptFormat): void;
   /** One Git fetch ended (ok = false counts an error too). */
   gitFetched(seconds: number, ok: boolean): void;
+  /** A revision refused because its signatures did not verify (--verify). */
+  verificationFailed(): void;
   leader(isLeader: boolean): void;
+  /** Whether the last pass failed, so what is in force may not be Git's newest (readiness never says so). */
+  stale(isStale: boolean): void;
 }
 
 export interface MetricsOptions {
@@ -92,13 +96,21 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     buckets: FETCH_BUCKETS, registers: [registry],
   });
   const fetchErrors = new Counter({ name: `${p}git_fetch_errors_total`, help: "Failed Git fetches.", registers: [registry] });
+  const verifyFailures = new Counter({
+    name: `${p}source_verification_failures_total`, help: "Revisions refused because a commit or tag signature did not verify.", registers: [registry],
+  });
   const leader = new Gauge({ name: `${p}leader`, help: "1 while this replica holds the leader lease.", registers: [registry] });
+  const stale = new Gauge({
+    name: `${p}stale`, help: "1 while the last pass failed: the last good revision stays in force, Git's newest is not applied.", registers: [registry],
+  });
 
   // Zero-valued series exist from the start, so rate() and absent() behave before the first event.
   for (const result of ["success", "failure"] satisfies ReconcileResult[]) reconciles.inc({ result }, 0);
   for (const format of ["sops", "sealed"] satisfies DecryptFormat[]) decrypt.inc({ format }, 0);
   fetchErrors.inc(0);
+  verifyFailures.inc(0);
   leader.set(0);
+  stale.set(0);
 
   const seconds = (s: number) => (Number.isFinite(s) && s >= 0 ? s : 0);
   return {
@@ -126,8 +138,14 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       fetchDuration.observe(seconds(s));
       if (!ok) fetchErrors.inc();
     },
+    verificationFailed() {
+      verifyFailures.inc();
+    },
     leader(isLeader) {
       leader.set(isLeader ? 1 : 0);
+    },
+    stale(isStale) {
+      stale.set(isStale ? 1 : 0);
     },
   };
 }

@@ -31,8 +31,10 @@ const OPTIONAL_OBJECT = { group: optString, kind: optString, namespace: optStrin
 /** Why a sync was started; the reconcile loop's wake-up sources. */
 export const SYNC_TRIGGERS = ["startup", "timer", "webhook", "signal", "drift", "manual", "keys", "leader"] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
-/** Commit signature status, once source verification exists. */
+/** Commit signature status: "not-checked" when --verify is off. */
 export const SIGNATURE_STATUSES = ["verified", "unsigned", "invalid", "not-checked"] as const;
+/** --verify modes. */
+export const VERIFY_MODES = ["head", "tag", "tag-and-head", "strict"] as const;
 
 /** Every action and its fields, in canonical order. Field names must keep one type across actions. */
 export const ACTIONS = {
@@ -41,8 +43,12 @@ export const ACTIONS = {
   "sync-started": {
     revision: string, ref: optString, trigger: optOneOf(...SYNC_TRIGGERS),
     author: optString, committer: optString, commitTime: optString, subject: optString,
-    signature: optOneOf(...SIGNATURE_STATUSES), signer: optString,
+    signature: optOneOf(...SIGNATURE_STATUSES), signer: optString, verifyMode: optOneOf(...VERIFY_MODES),
   },
+  // A revision refused by --verify: `object` names the commit or tag that failed, `signer` its key fingerprint.
+  "verification-failed": { revision: optString, ref: optString, verifyMode: optOneOf(...VERIFY_MODES), object: optString, signer: optString, message: string },
+  // The target does not descend from the last applied commit (`from`): rewound (ancestor) or force-pushed (diverged).
+  "source-rewound": { revision: string, from: string, rewind: oneOf("ancestor", "diverged"), refused: oneOf("yes", "no"), ref: optString },
   "sync-finished": { revision: string, created: int, configured: int, unchanged: int, pruned: int, durationMs: optInt },
   // `reason` is a closed Reason word (FetchFailed, DecryptFailed…); `message` is an error text, which
   // by the project's rule never holds a decrypted value.

@@ -12,6 +12,7 @@ import { registerRecipients } from "./seal/recipients-from.js";
 import { registerReencrypt } from "./seal/reencrypt.js";
 import { registerRotate } from "./seal/rotate.js";
 import { registerSecret } from "./seal/secret.js";
+import { registerTrust } from "./seal/trust.js";
 import { registerSet } from "./seal/set.js";
 import { registerUpdateKeys } from "./seal/updatekeys.js";
 
@@ -43,6 +44,7 @@ registerUpdateKeys(program);
 registerReencrypt(program);
 registerRecipients(program);
 registerCheck(program);
+registerTrust(program);
 registerDiff(program);
 registerSet(program);
 

@@ -80,6 +80,8 @@ function parseHeader(file: Uint8Array): Header | undefined {
     }
     if (!l.startsWith("-> ")) return undefined;
     const args = l.slice(3).split(" ");
+    // Each argument is one or more visible ASCII characters (age spec; CCTV stanza_empty_argument, stanza_invalid_character).
+    if (args.some((arg) => !/^[\x21-\x7e]+$/.test(arg))) return undefined;
     const parts: Buffer[] = [];
     for (;;) {
       const bl = line();

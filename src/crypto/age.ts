@@ -7,10 +7,25 @@ import { createHash, createPrivateKey, createPublicKey, webcrypto } from "node:c
 import { inspect } from "node:util";
 import type { Decrypter } from "age-encryption";
 import { MLKEM768X25519 } from "@noble/post-quantum/hybrid.js";
+import { bech32 } from "@scure/base";
 import { AgeFileError, decryptX25519, x25519KeyFromScalar, type X25519Key } from "./age-x25519.js";
-import { bech32Decode, bech32Encode } from "./bech32.js";
 
 export type AgeKeyType = "X25519" | "mlkem768x25519";
+
+// Bech32 (BIP 173) as age uses it: without the 90-character limit (post-quantum recipients are ~2000 characters).
+function bech32Encode(hrp: string, bytes: Uint8Array): string {
+  return bech32.encode(hrp.toLowerCase(), bech32.toWords(bytes), false);
+}
+
+/** Undefined on any error (mixed case, bad checksum, bad padding). */
+function bech32Decode(s: string): { hrp: string; bytes: Uint8Array } | undefined {
+  try {
+    const { prefix, words } = bech32.decode(s as `${string}1${string}`, false);
+    return { hrp: prefix, bytes: bech32.fromWords(words) };
+  } catch {
+    return undefined;
+  }
+}
 
 /** A key file or key text could not be used; names the source and line, never the key. */
 export class AgeKeyError extends Error {

@@ -4,18 +4,21 @@
  * through the API. It reloads when a directory changes (the kubelet's `..data` swap) and on a resync timer.
  *
  * Contract: all keys decrypt; the newest RSA key (certificate NotBefore) is the one to seal with; every key
- * is named by a public id only; a reload that fails keeps the previous keys in force (and says why), so a
- * broken update never drops keys the running revision needs.
+ * is named by a public id only; an entry that is not a usable key (a junk file, a bad key Secret) is
+ * skipped and reported — opening fails only when no key at all loads; on a reload, a key whose source
+ * turned bad stays in force (and the reload says why), so a broken update never drops keys the running
+ * revision needs, while good new keys still load.
  */
 import { EventEmitter } from "node:events";
 import { watch, type FSWatcher } from "chokidar";
 import type { AgeIdentity } from "./age.js";
 import { keysFromDirectory } from "./keyring/dir-source.js";
+import { KeyringLoadError } from "./keyring/errors.js";
 import type { AgeKey, KeyringKey } from "./keyring/entries.js";
 import { keysFromSecrets, type KubeKeySource } from "./keyring/kube-source.js";
 import { newestFirst, type RsaKey } from "./sealed/rsa-key.js";
 
-export { KeyringLoadError } from "./keyring/errors.js";
+export { KeyringLoadError };
 export type { AgeKey, KeyringKey } from "./keyring/entries.js";
 export type { KubeKeySource } from "./keyring/kube-source.js";
 
@@ -57,6 +60,7 @@ type KeyringEvents = {
 export class Keyring extends EventEmitter<KeyringEvents> {
   #keys: KeyringKey[];
   #rsa: RsaKey[];
+  #problems: KeyringLoadError[] = [];
   readonly #options: KeyringOptions;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -76,11 +80,22 @@ export class Keyring extends EventEmitter<KeyringEvents> {
     return new Keyring(dedupe(keys), {});
   }
 
-  /** Loads every source once (throwing KeyringLoadError if any cannot be read), then watches them. */
+  /**
+   * Loads every source once, skipping (and reporting in problems()) entries that are not usable keys;
+   * throws KeyringLoadError only when nothing loads and something was wrong. Then watches the sources.
+   */
   static async open(options: KeyringOptions): Promise<Keyring> {
-    const ring = new Keyring(await loadAll(options), options);
+    const loaded = await loadAll(options);
+    if (loaded.keys.length === 0 && loaded.problems.length > 0) throw summarize(loaded.problems);
+    const ring = new Keyring(loaded.keys, options);
+    ring.#problems = loaded.problems;
     await ring.#startWatching();
     return ring;
+  }
+
+  /** What the last load skipped, and why (each names its file or Secret, never key material). */
+  problems(): readonly KeyringLoadError[] {
+    return this.#problems;
   }
 
   /** RSA keys, newest first: pass them to unsealSealedSecret. */
@@ -101,7 +116,10 @@ export class Keyring extends EventEmitter<KeyringEvents> {
     return this.#keys.map(info);
   }
 
-  /** Re-reads every source now. On failure the previous keys stay and the error is thrown. */
+  /**
+   * Re-reads every source now. Keys whose source turned bad stay in force, new good keys load, and the
+   * problems are thrown after the change is made (and its "reload" emitted).
+   */
   reload(): Promise<KeyringChange> {
     const next = this.#queue.catch(() => undefined).then(() => this.#reloadOnce());
     this.#queue = next;
@@ -118,8 +136,12 @@ export class Keyring extends EventEmitter<KeyringEvents> {
 
   async #reloadOnce(): Promise<KeyringChange> {
     const before = this.#keys;
-    const after = await loadAll(this.#options);
+    const loaded = await loadAll(this.#options);
+    if (loaded.keys.length === 0 && loaded.problems.length > 0) throw summarize(loaded.problems);
+    const kept = before.filter((k) => loaded.problems.some((p) => covers(p.source, k.source)));
+    const after = dedupe([...loaded.keys, ...kept]);
     this.#keys = after;
+    this.#problems = loaded.problems;
     this.#rsa = newestFirst(after.filter((k): k is RsaKey => k.kind === "rsa"));
     const beforeIds = new Set(before.map((k) => k.id));
     const afterIds = new Set(after.map((k) => k.id));
@@ -129,6 +151,7 @@ export class Keyring extends EventEmitter<KeyringEvents> {
       keys: after.map(info),
     };
     if ((change.added.length || change.removed.length) && !this.#closed) this.emit("reload", change);
+    if (loaded.problems.length > 0) throw summarize(loaded.problems);
     return change;
   }
 
@@ -164,11 +187,36 @@ export class Keyring extends EventEmitter<KeyringEvents> {
   }
 }
 
-async function loadAll(options: KeyringOptions): Promise<KeyringKey[]> {
+async function loadAll(options: KeyringOptions): Promise<{ keys: KeyringKey[]; problems: KeyringLoadError[] }> {
   const keys: KeyringKey[] = [];
-  for (const dir of options.dirs ?? []) keys.push(...(await keysFromDirectory(dir)));
-  if (options.kube) keys.push(...(await keysFromSecrets(options.kube)));
-  return dedupe(keys);
+  const problems: KeyringLoadError[] = [];
+  const from = async (load: () => Promise<KeyringKey[]>) => {
+    try {
+      keys.push(...(await load()));
+    } catch (err) {
+      if (!(err instanceof KeyringLoadError)) throw err;
+      problems.push(err); // A whole source (directory, Secret list) unreadable: the others may still load.
+    }
+  };
+  for (const dir of options.dirs ?? []) await from(() => keysFromDirectory(dir, problems));
+  const kube = options.kube;
+  if (kube) await from(() => keysFromSecrets(kube, problems));
+  return { keys: dedupe(keys), problems };
+}
+
+/** One error for several problems (the single one as is, so its message stays exact). */
+function summarize(problems: KeyringLoadError[]): KeyringLoadError {
+  if (problems.length === 1) return problems[0] as KeyringLoadError;
+  const err = new KeyringLoadError(problems.map((p) => p.source).join(", "), "");
+  err.message = `${problems.length} key sources failed: ${problems.map((p) => p.message).join("; ")}`;
+  return err;
+}
+
+/** Whether a problem with `problemSource` concerns a key read from `keySource` (same file or Secret, or inside it). */
+function covers(problemSource: string, keySource: string): boolean {
+  if (keySource === problemSource || keySource.startsWith(`${problemSource}/`)) return true;
+  const ns = /^namespace (.+)$/.exec(problemSource)?.[1];
+  return ns !== undefined && keySource.startsWith(`secret ${ns}/`);
 }
 
 /** One entry per id: the first wins, unless a later copy of an RSA key brings the certificate the first lacked. */

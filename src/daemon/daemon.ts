@@ -40,6 +40,10 @@ export interface RunFlags extends SyncFlags {
   watchStallTimeoutMs?: number;
   /** Re-apply even an unchanged revision every N intervals (default 10). */
   hardResyncEvery: number;
+  /** Deadline of one pass (milliseconds). */
+  syncTimeout?: number;
+  /** Bearer token file guarding /v1/audit. */
+  apiTokenFile?: string;
 }
 
 const identity = () => process.env.POD_NAME ?? `${process.env.HOSTNAME ?? "sealsync"}_${process.pid}`;
@@ -61,7 +65,7 @@ export class Daemon {
   private constructor(private readonly flags: RunFlags, ctx: SyncContext) {
     this.#ctx = ctx;
     this.log = createLogger({ level: flags.logLevel, base: { component: "sealsync" } });
-    this.loop = new ReconcileLoop({ intervalMs: flags.interval, pass: (t) => this.#passes.run(t) });
+    this.loop = new ReconcileLoop({ intervalMs: flags.interval, passTimeoutMs: flags.syncTimeout, pass: (t, signal) => this.#passes.run(t, signal) });
     this.#backoff = new DriftBackoff({ log: this.log, trigger: () => this.loop.trigger("drift") });
   }
 
@@ -94,7 +98,7 @@ export class Daemon {
     });
     const reporter = new PassReporter({
       audit: this.#audit, events, metrics: this.metrics, log: this.log, drift: this.#drift, backoff: this.#backoff,
-      loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace),
+      loop: this.loop, client, namespace, parentName, setId: applySetId(parentName, namespace), ref: f.ref,
     });
     this.#passes = new PassRunner({
       ctx: this.#ctx, metrics: this.metrics, log: this.log, reporter, backoff: this.#backoff,
@@ -102,18 +106,21 @@ export class Daemon {
     });
 
     const keyring = this.#ctx.keyring;
+    for (const p of keyring?.problems() ?? []) this.log.warn({ source: p.source }, `${p.message}; skipped, the other keys are in use`);
     keyring?.on("reload", (change) => {
       this.log.info({ added: change.added.map((k) => k.id), removed: change.removed.map((k) => k.id) }, "keys reloaded");
       void this.#record({ action: "key-reload", keys: change.keys.length, keyIds: change.keys.map((k) => k.id).join(",") });
       this.loop.trigger("keys");
     });
-    keyring?.on("reloadError", (err) => this.log.error({ err: err.message }, "key reload failed; previous keys stay in force"));
+    keyring?.on("reloadError", (err) => this.log.error({ err: err.message }, "key reload: skipped what is not a usable key; keys from a source that turned bad stay in force"));
 
     this.server = await startServer({
       listen: f.listen,
       isReady: () => this.#readiness(),
+      isLive: () => this.loop.health(),
       metrics: this.metrics,
       auditFile: this.#audit.file,
+      apiTokenFile: f.apiTokenFile,
       webhook: f.webhookSecretFile ? {
         secretFile: f.webhookSecretFile,
         branch: f.ref,
@@ -162,11 +169,12 @@ export class Daemon {
     this.log.warn({ holder: identity() }, "lost the lease: standing by");
   }
 
-  #readiness(): { ready: true } | { ready: false; reason: string } {
-    if (this.#elector && !this.#acting) return { ready: true }; // a standby is healthy; it must not hold its pod back
-    if (!this.loop.status.lastAppliedRevision) {
-      return { ready: false, reason: this.loop.status.lastError ? `no revision applied yet: ${this.loop.status.lastError}` : "first sync in progress" };
-    }
+  /**
+   * Always ready once serving: the probe sits in the app's pod, so gating it on Git (a bad commit, an
+   * outage) would take the app out of its Service while the last good state is still live. Staleness is
+   * reported by the status annotation, the sealsync_stale metric and Warning Events instead.
+   */
+  #readiness(): { ready: true } {
     return { ready: true };
   }
 

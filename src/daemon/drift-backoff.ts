@@ -5,11 +5,13 @@
  * a tug of war at full speed.
  */
 import type { Logger } from "../log.js";
+import { Backoff } from "../util/backoff.js";
 import type { DriftSignal } from "./drift-watch.js";
 
 const DRIFT_DEBOUNCE_MS = 1000;
-const DRIFT_MAX_BACKOFF_MS = 300_000;
 const DRIFT_MEMORY_MS = 600_000;
+/** 1 s, 2 s, 4 s … 5 min by the corrections of one object in the last DRIFT_MEMORY_MS. */
+const delays = new Backoff({ initialMs: DRIFT_DEBOUNCE_MS, maxMs: 300_000 });
 
 export const driftKey = (o: { group: string; kind: string; name: string }) => `${o.group}/${o.kind}/${o.name}`;
 
@@ -26,7 +28,7 @@ export class DriftBackoff {
     this.#pending.set(key, s);
     this.opts.log.info({ kind: s.kind, name: s.name, change: s.type, fieldManager: s.fieldManager }, "drift detected");
     const recent = this.#recent(key);
-    const delay = Math.min(DRIFT_DEBOUNCE_MS * 2 ** Math.max(0, recent.length - 1), DRIFT_MAX_BACKOFF_MS);
+    const delay = delays.delay(recent.length - 1);
     if (delay > DRIFT_DEBOUNCE_MS) {
       this.opts.log.warn({ kind: s.kind, name: s.name, fieldManager: s.fieldManager, corrections: recent.length, delayMs: delay },
         "drift keeps coming back; backing off (does another controller own a field that Git also sets?)");

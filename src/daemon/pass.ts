@@ -13,6 +13,8 @@ import type { SyncContext } from "../reconcile/context.js";
 import type { PassOutcome } from "../reconcile/loop.js";
 import { ReconcileRefusedError, reconcile } from "../reconcile/sync.js";
 import type { Revision } from "../source/revision.js";
+import { RollbackRefusedError } from "../source/rollback.js";
+import { VerificationError } from "../source/verify/verifier.js";
 import type { DriftBackoff } from "./drift-backoff.js";
 import type { PassReporter } from "./report.js";
 
@@ -33,19 +35,25 @@ export class PassRunner {
 
   constructor(private readonly o: PassOptions) {}
 
-  async run(triggers: Set<SyncTrigger>): Promise<PassOutcome> {
+  async run(triggers: Set<SyncTrigger>, signal?: AbortSignal): Promise<PassOutcome> {
     const { ctx, metrics, reporter } = this.o;
     const started = Date.now();
     const trigger = [...triggers][0] ?? "timer";
     let revision: Revision;
     try {
-      revision = await ctx.source.fetch();
+      revision = await ctx.source.fetch(signal);
       metrics.gitFetched((Date.now() - started) / 1000, true);
     } catch (err) {
       metrics.gitFetched((Date.now() - started) / 1000, false);
+      if (err instanceof VerificationError) return reporter.verificationFailed(err, started);
+      if (err instanceof RollbackRefusedError) {
+        await reporter.rewound({ sha: err.target }, err.rewind, true);
+        return reporter.failed("RollbackRefused", err, undefined, started);
+      }
       return reporter.failed("FetchFailed", err as Error, undefined, started);
     }
     for (const w of revision.warnings) this.o.log.warn({ revision: revision.sha }, w);
+    if (revision.rewound && revision.sha !== this.#lastRevision) await reporter.rewound(revision, revision.rewound, false);
 
     const sameRevision = revision.sha === this.#lastRevision;
     const timerOnly = [...triggers].every((t) => t === "timer");
@@ -64,6 +72,8 @@ export class PassRunner {
       if (!quiet) for (const w of result.warnings) this.o.log.warn({ revision: revision.sha }, w);
       if (reportOnly) await reporter.driftNotCorrected(result, drift);
       else await reporter.applied(result, drift, started, quiet);
+      // Remembered for rollback detection only once it is in force.
+      if (!reportOnly && !result.failed) ctx.source.applied?.(revision.sha);
       this.#lastRevision = revision.sha;
       this.#passesSinceApply = 0;
       if (result.failed) return { ok: false, revision: revision.sha, error: new Error("some objects failed to apply; nothing was pruned") };

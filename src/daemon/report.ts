@@ -13,6 +13,8 @@ import type { Metrics } from "../metrics.js";
 import { STALLED_AFTER, type PassOutcome, type ReconcileLoop } from "../reconcile/loop.js";
 import type { ReconcileResult } from "../reconcile/sync.js";
 import { subject, type Revision } from "../source/revision.js";
+import { describeRewind, type Rewind } from "../source/rollback.js";
+import type { VerificationError } from "../source/verify/verifier.js";
 import { driftKey, type DriftBackoff } from "./drift-backoff.js";
 import type { DriftSignal, DriftWatcher } from "./drift-watch.js";
 import { writeStatus } from "./status.js";
@@ -41,6 +43,8 @@ export interface ReporterOptions {
   /** The ApplySet parent (inventory Secret) name, which also carries the status annotation. */
   parentName: string;
   setId: string;
+  /** --ref, for entries about a revision that was never read. */
+  ref?: string;
 }
 
 export class PassReporter {
@@ -57,8 +61,26 @@ export class PassReporter {
       committer: revision.committer ? `${revision.committer.name} <${revision.committer.email}>` : undefined,
       commitTime: revision.committer ? new Date(revision.committer.timestamp * 1000).toISOString() : undefined,
       subject: revision.message ? subject(revision.message) : undefined,
-      signature: "not-checked",
+      signature: revision.verification ? "verified" : "not-checked",
+      signer: revision.verification?.signer,
+      verifyMode: revision.verification?.mode as "head" | undefined,
     });
+  }
+
+  /** --verify refused the revision before any file was read: audit, Warning Event, metric, then the usual failure report. */
+  async verificationFailed(err: VerificationError, started: number): Promise<PassOutcome> {
+    this.o.metrics.verificationFailed();
+    await this.record({ action: "verification-failed", ref: this.o.ref, verifyMode: err.mode, object: err.object, signer: err.fingerprint, message: err.message });
+    await this.o.events.sourceWarning("VerificationFailed", undefined, err.message);
+    return this.failed("VerificationFailed", err, undefined, started);
+  }
+
+  /** The source went back (or was force-pushed): log, audit source-rewound, Warning Event SourceRewound. */
+  async rewound(revision: { sha: string; ref?: string }, rewind: Rewind, refused: boolean): Promise<void> {
+    const message = `${describeRewind(revision.sha, rewind)}${refused ? " (refused: --refuse-rollback)" : " (applying it: pass --refuse-rollback to refuse)"}`;
+    this.o.log.warn({ revision: revision.sha, from: rewind.from, rewind: rewind.kind, refused }, message);
+    await this.record({ action: "source-rewound", revision: revision.sha, from: rewind.from, rewind: rewind.kind, refused: refused ? "yes" : "no", ref: revision.ref ?? this.o.ref });
+    await this.o.events.sourceWarning("SourceRewound", revision.sha, message);
   }
 
   /** --no-self-heal: drift is reported (audit, Event, log) and left as it is. */
@@ -113,6 +135,7 @@ export class PassReporter {
     this.o.metrics.reconciled(result.failed ? "failure" : "success", seconds);
     this.o.metrics.managedObjects(result.desired.length);
     if (!result.failed) this.o.metrics.appliedRevision(revision.sha);
+    this.o.metrics.stale(result.failed);
     const changed = n.created + n.configured + n.pruned + n.failed > 0;
     if (changed) {
       await this.o.events.synced(revision.sha, result.changes);
@@ -124,12 +147,13 @@ export class PassReporter {
     }
     const resources = [...new Map(result.desired.map((d) => [`${d.resource.group}/${d.resource.kind}`, d.resource] as [string, ResourceInfo])).values()];
     this.o.drift.update(this.o.setId, resources, result.listedAt);
-    await this.#writeStatus(revision.sha, result.desired.length);
+    await this.#writeStatus(revision.sha, result.desired.length, undefined, revision.verification);
   }
 
   async failed(reason: string, err: Error, revision: Revision | undefined, started: number): Promise<PassOutcome> {
     const durationMs = Date.now() - started;
     this.o.metrics.reconciled("failure", durationMs / 1000);
+    this.o.metrics.stale(true);
     await this.record({ action: "sync-failed", reason, revision: revision?.sha, message: err.message.slice(0, 4000), durationMs });
     this.o.log.error({ reason, revision: revision?.sha, err: err.message }, "sync failed; the last good revision stays in force");
     await this.o.events.failed(revision?.sha, `${reason}: ${err.message}`);
@@ -137,7 +161,7 @@ export class PassReporter {
     return { ok: false, revision: revision?.sha, error: err };
   }
 
-  async #writeStatus(attempted?: string, objects?: number, error?: string): Promise<void> {
+  async #writeStatus(attempted?: string, objects?: number, error?: string, verification?: Revision["verification"]): Promise<void> {
     const status = this.o.loop.status;
     try {
       await writeStatus(this.o.client, this.o.namespace, this.o.parentName, {
@@ -148,6 +172,7 @@ export class PassReporter {
         // The loop counts this failure only after the pass returns, hence + 1.
         phase: error ? (status.consecutiveFailures + 1 >= STALLED_AFTER ? "Stalled" : "Reconciling") : "Ready",
         managedObjects: objects,
+        verification: verification ? { mode: verification.mode, signer: verification.signer } : undefined,
         time: new Date().toISOString(),
       });
     } catch (e) {

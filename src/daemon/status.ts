@@ -15,6 +15,8 @@ export interface DaemonStatus {
   lastAttemptedRevision?: string;
   lastError?: string;
   managedObjects?: number;
+  /** --verify: the mode and the signer fingerprint(s) of the applied revision. */
+  verification?: { mode: string; signer: string };
   time: string;
 }
 

@@ -12,13 +12,34 @@ export interface ApplyOptions {
   /** Take ownership of fields another manager owns (default true, like Flux). */
   force?: boolean;
   fieldManager?: string;
+  /**
+   * The object holds decrypted values: the API server's message text (which may quote them, e.g.
+   * `Invalid value: "…"`) never leaves this function; only the status, reason and field paths do.
+   */
+  withholdServerMessage?: boolean;
 }
 
 export class ApplyError extends Error {
-  constructor(readonly subject: string, readonly status: number, message: string) {
+  constructor(readonly subject: string, readonly status: number, message: string,
+    readonly reason = "", readonly fields: string[] = []) {
     super(`${subject} apply failed: ${message}`);
     this.name = "ApplyError";
   }
+}
+
+/** The field paths an API error names (`details.causes[].field`), without the messages that go with them. */
+export function causeFields(details: unknown): string[] {
+  const causes = (details as { causes?: unknown } | undefined)?.causes;
+  if (!Array.isArray(causes)) return [];
+  const fields = causes.map((c) => (c as { field?: unknown }).field).filter((f): f is string => typeof f === "string" && f !== "");
+  return [...new Set(fields)];
+}
+
+/** What may be said about a refused object that holds decrypted values: status, reason, field paths. */
+export function withheldMessage(status: number, reason: string, fields: string[]): string {
+  const where = fields.length ? ` at ${fields.join(", ")}` : "";
+  return `the API server refused it (HTTP ${status} ${reason})${where}; its message is withheld because the object was decrypted ` +
+    "(run `sealsync plan` on the decrypted file locally, or check the fields named here)";
 }
 
 export async function applyObject(client: KubeClient, info: ResourceInfo, obj: KubeObject,
@@ -38,7 +59,10 @@ export async function applyObject(client: KubeClient, info: ResourceInfo, obj: K
     return { status: res.status, object: res.body };
   } catch (err) {
     if (err instanceof KubeApiError) {
-      throw new ApplyError(`${obj.kind}/${obj.metadata.name}`, err.status, err.message.replace(/^PATCH \S+: /, ""));
+      const subject = `${obj.kind}/${obj.metadata.name}`;
+      const fields = causeFields(err.details);
+      if (opts.withholdServerMessage) throw new ApplyError(subject, err.status, withheldMessage(err.status, err.reason, fields), err.reason, fields);
+      throw new ApplyError(subject, err.status, err.message.replace(/^PATCH \S+: /, ""), err.reason, fields);
     }
     throw err;
   }

@@ -12,6 +12,11 @@ export const LABEL_ID = "applyset.kubernetes.io/id";
 export const LABEL_PART_OF = "applyset.kubernetes.io/part-of";
 export const ANNOTATION_TOOLING = "applyset.kubernetes.io/tooling";
 export const ANNOTATION_GROUP_KINDS = "applyset.kubernetes.io/contains-group-kinds";
+/**
+ * sealsync's own inventory on the parent: every object it applied, by "group/Kind/name". Only these are
+ * ever pruned or updated without adoption — a part-of label anyone with `patch` can add proves nothing.
+ */
+export const ANNOTATION_INVENTORY = "sealsync.dev/inventory";
 export const DEFAULT_PARENT_NAME = "sealsync";
 
 export interface GroupKind {
@@ -49,6 +54,8 @@ export interface ApplySetParent {
   tooling: string;
   /** Group-kinds the parent currently lists (empty when it does not exist yet). */
   groupKinds: string[];
+  /** Objects sealsync applied ("group/Kind/name"); undefined for a parent written before inventories. */
+  inventory?: string[];
   exists: boolean;
 }
 
@@ -56,7 +63,7 @@ export async function readParent(client: KubeClient, namespace: string, name: st
   const id = applySetId(name, namespace);
   const res = await client.request<KubeObject>("GET",
     `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`, { allow: [404] });
-  if (res.status === 404) return { name, namespace, id, tooling, groupKinds: [], exists: false };
+  if (res.status === 404) return { name, namespace, id, tooling, groupKinds: [], inventory: [], exists: false };
   const labels = res.body.metadata.labels ?? {};
   const annotations = res.body.metadata.annotations ?? {};
   if (labels[LABEL_ID] !== id) {
@@ -70,12 +77,14 @@ export async function readParent(client: KubeClient, namespace: string, name: st
       "refusing to take it over");
   }
   const gks = (annotations[ANNOTATION_GROUP_KINDS] ?? "").split(",").filter(Boolean);
-  return { name, namespace, id, tooling, groupKinds: gks, exists: true };
+  const inventory = annotations[ANNOTATION_INVENTORY]?.split(",").filter(Boolean);
+  return { name, namespace, id, tooling, groupKinds: gks, inventory, exists: true };
 }
 
-/** Writes the parent with exactly these group-kinds (server-side apply; the parent holds no data). */
-export async function writeParent(client: KubeClient, parent: ApplySetParent, groupKinds: string[]): Promise<ApplySetParent> {
+/** Writes the parent with exactly these group-kinds and inventory (server-side apply; the parent holds no data). */
+export async function writeParent(client: KubeClient, parent: ApplySetParent, groupKinds: string[], inventory: string[]): Promise<ApplySetParent> {
   const sorted = [...new Set(groupKinds)].sort();
+  const members = [...new Set(inventory)].sort();
   const body = {
     apiVersion: "v1",
     kind: "Secret",
@@ -83,7 +92,9 @@ export async function writeParent(client: KubeClient, parent: ApplySetParent, gr
       name: parent.name,
       namespace: parent.namespace,
       labels: { [LABEL_ID]: parent.id },
-      annotations: { [ANNOTATION_TOOLING]: parent.tooling, [ANNOTATION_GROUP_KINDS]: sorted.join(",") },
+      annotations: {
+        [ANNOTATION_TOOLING]: parent.tooling, [ANNOTATION_GROUP_KINDS]: sorted.join(","), [ANNOTATION_INVENTORY]: members.join(","),
+      },
     },
   };
   try {
@@ -94,5 +105,5 @@ export async function writeParent(client: KubeClient, parent: ApplySetParent, gr
     if (err instanceof KubeApiError) throw new KubeApiError(err.status, err.reason, `updating the ApplySet parent: ${err.message}`);
     throw err;
   }
-  return { ...parent, groupKinds: sorted, exists: true };
+  return { ...parent, groupKinds: sorted, inventory: members, exists: true };
 }

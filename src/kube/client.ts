@@ -49,6 +49,8 @@ export interface RequestOpts {
   /** Resolve with the status instead of throwing on these codes (e.g. 404). */
   allow?: number[];
   signal?: AbortSignal;
+  /** A POST that stores nothing (a SelfSubjectReview): counted as "REVIEW", not as a write. */
+  review?: boolean;
 }
 
 /** The namespace to work in when none is given: the pod's (or the kubeconfig context's), else "default". */
@@ -56,8 +58,11 @@ export function defaultNamespace(kc: KubeConfig): string {
   return kc.namespace || "default";
 }
 
+/** Deadline of one API request (not of watches, which hold their connection on purpose). */
+const REQUEST_TIMEOUT_MS = 60_000;
+
 export class KubeClient {
-  /** Requests sent, by method ("DRYRUN" for dry-run writes) — benchmarks and the no-write guarantee read it. */
+  /** Requests sent, by method ("DRYRUN" for dry-run writes, "REVIEW" for reviews) — benchmarks and the no-write guarantee read it. */
   readonly requestCount: Record<string, number> = {};
   private readonly server: URL;
   private agent?: Agent | HttpAgent;
@@ -83,18 +88,23 @@ export class KubeClient {
       // connection the server then reads them as the next request.
       (options.headers as Record<string, string>)["Content-Length"] = String(payload.length);
     }
-    const counted = opts.query?.dryRun ? "DRYRUN" : method;
+    const counted = opts.query?.dryRun ? "DRYRUN" : opts.review ? "REVIEW" : method;
     this.requestCount[counted] = (this.requestCount[counted] ?? 0) + 1;
 
     const send = url.protocol === "http:" ? httpRequest : request;
+    // Every call has a deadline: an API server (or proxy) that stops answering must not wedge a pass.
+    const deadline = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = send(url, { ...options, signal: opts.signal }, (res) => {
+      const req = send(url, { ...options, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
         res.on("error", reject);
       });
-      req.on("error", reject);
+      req.on("error", (err) => reject(deadline.aborted
+        ? new KubeApiError(504, "Timeout", `${method} ${url.pathname}: no answer from the API server within ${REQUEST_TIMEOUT_MS / 1000} s`)
+        : err));
       req.end(payload);
     });
     const body = (text ? safeJson(text) : undefined) as T;

@@ -27,6 +27,9 @@ export function splitApiVersion(apiVersion: string): { group: string; version: s
   return i < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 }
 
+const DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+const API_VERSION_RE = new RegExp(`^(${DNS_LABEL}(\\.${DNS_LABEL})*/)?[a-z]([-a-z0-9]*[a-z0-9])?$`);
+
 export class Discovery {
   private readonly cache = new Map<string, Promise<ApiResourceList | undefined>>();
 
@@ -64,6 +67,8 @@ export class Discovery {
   }
 
   private async lookup(apiVersion: string, kind: string, refresh: boolean): Promise<ResourceInfo | undefined> {
+    // apiVersion comes from Git and becomes a URL path: only a group (DNS subdomain) and a version (DNS label).
+    if (!API_VERSION_RE.test(apiVersion)) return undefined;
     if (refresh) this.cache.delete(apiVersion);
     let list = this.cache.get(apiVersion);
     if (!list) {
@@ -75,7 +80,7 @@ export class Discovery {
       list.catch(() => this.cache.delete(apiVersion));
     }
     const resources = await list;
-    const r = resources?.resources.find((x) => x.kind === kind && !x.name.includes("/"));
+    const r = (Array.isArray(resources?.resources) ? resources.resources : []).find((x) => x.kind === kind && !x.name.includes("/"));
     if (!r) return undefined;
     const { group, version } = splitApiVersion(apiVersion);
     return { apiVersion, group, version, kind, resource: r.name, namespaced: r.namespaced };

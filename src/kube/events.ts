@@ -19,7 +19,8 @@ import { formatChange, subjectOf, type Change } from "./changeset.js";
 import { KubeApiError, type KubeClient } from "./client.js";
 
 export type EventType = "Normal" | "Warning";
-export type EventReason = "ReconciliationSucceeded" | "ReconciliationFailed" | "Pruned" | "DriftCorrected" | "DriftDetected";
+export type EventReason = "ReconciliationSucceeded" | "ReconciliationFailed" | "Pruned" | "DriftCorrected" | "DriftDetected"
+  | "VerificationFailed" | "SourceRewound";
 
 export const REVISION_ANNOTATION = "sealsync.dev/revision";
 /** The API server accepts more, but `kubectl describe` and events.k8s.io/v1 stop at 1 KiB. */
@@ -136,6 +137,11 @@ export class EventRecorder {
     return this.#record(corrected
       ? { type: "Normal", reason: "DriftCorrected", message: driftMessage(revision, change, true, by), revision }
       : { type: "Warning", reason: "DriftDetected", message: driftMessage(revision, change, false, by), revision });
+  }
+
+  /** Warning VerificationFailed (a signature did not verify) or SourceRewound (the source went back or was force-pushed). */
+  sourceWarning(reason: "VerificationFailed" | "SourceRewound", revision: string | undefined, message: string): Promise<void> {
+    return this.#record({ type: "Warning", reason, message: buildMessage(message, []), revision });
   }
 
   async #record(e: RecordedEvent): Promise<void> {

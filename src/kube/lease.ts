@@ -20,6 +20,8 @@
  */
 import { EventEmitter } from "node:events";
 import { hostname } from "node:os";
+import { withJitter } from "../util/backoff.js";
+import { sleep } from "../util/sleep.js";
 import { KubeApiError, type KubeClient, type KubeObject } from "./client.js";
 
 export const DEFAULT_LEASE_NAME = "sealsync-leader";
@@ -166,7 +168,7 @@ export class LeaderElector extends EventEmitter<LeaderElectorEvents> {
       if (stop.aborted) return;
       if (held && !attempt.signal.aborted) this.#renewed();
       else if (this.#leading && this.#observed && this.#observed.holder !== this.identity) this.#stepDown(); // someone else holds it
-      const wait = this.#leading ? this.#retryMs : this.#retryMs * (1 + Math.random() * JITTER);
+      const wait = this.#leading ? this.#retryMs : withJitter(this.#retryMs, JITTER);
       await sleep(wait, stop);
     }
   }
@@ -260,17 +262,4 @@ export class LeaderElector extends EventEmitter<LeaderElectorEvents> {
       this.#onError(err as Error);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

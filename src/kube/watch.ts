@@ -17,6 +17,8 @@
  * is kept per object, so the watch holds no Secret data. Events are queued until consumed (one consumer).
  */
 import type { IncomingMessage } from "node:http";
+import { Backoff } from "../util/backoff.js";
+import { sleep } from "../util/sleep.js";
 import { KubeApiError, type KubeClient, type KubeObject } from "./client.js";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -166,15 +168,12 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
     let mustList = this.#rv === undefined;
     // Started from a resourceVersion: any later list is a relist whose differences must be reported.
     let first = mustList;
-    let backoff = initialBackoffMs;
+    const backoff = new Backoff({ initialMs: initialBackoffMs, maxMs: maxBackoffMs });
     // A server that answers 410 right after a fresh list would otherwise make us list in a busy loop.
     let expiries = 0;
     const expired = async () => {
       mustList = true;
-      if (++expiries > 1) {
-        await this.#sleep(backoff);
-        backoff = Math.min(backoff * 2, maxBackoffMs);
-      }
+      if (++expiries > 1) await this.#sleep(backoff.next());
     };
     if (!mustList) this.#markReady();
     while (!this.closed) {
@@ -198,10 +197,8 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
           this.#opts.onError?.(new WatchStalledError(this.#opts.path, this.#stallMs));
         }
         // A stream that ends at once with nothing in it must not become a busy loop.
-        if (outcome === "ended" && lines === 0 && Date.now() - started < 1000) {
-          await this.#sleep(backoff);
-          backoff = Math.min(backoff * 2, maxBackoffMs);
-        } else backoff = initialBackoffMs;
+        if (outcome === "ended" && lines === 0 && Date.now() - started < 1000) await this.#sleep(backoff.next());
+        else backoff.reset();
       } catch (err) {
         if (this.closed) break;
         if (err instanceof KubeApiError && err.status === 410) {
@@ -210,8 +207,7 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
         }
         this.stats.errors++;
         this.#opts.onError?.(err as Error);
-        await this.#sleep(backoff);
-        backoff = Math.min(backoff * 2, maxBackoffMs);
+        await this.#sleep(backoff.next());
       }
     }
     this.#wake?.();
@@ -389,17 +385,7 @@ export class Watch<T extends KubeObject = KubeObject> implements AsyncIterable<W
   }
 
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const signal = this.#closing.signal;
-      if (signal.aborted) return resolve();
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      signal.addEventListener("abort", done, { once: true });
-    });
+    return sleep(ms, this.#closing.signal);
   }
 }
 

@@ -14,13 +14,14 @@ export interface DecryptedDocument {
 
 /**
  * One encrypted format: recognises its documents and decrypts them. It is given all matching documents
- * of one file at once, because a SOPS MAC spans every document of a multi-document file. Results come
- * back in the same order. Errors must never quote values.
+ * of one file at once, and the file itself, because a SOPS MAC spans every document of a
+ * multi-document file and sops reads the file by its own rules. Results come back in the same order.
+ * Errors must never quote values.
  */
 export interface DocumentDecryptor {
   format: EncryptionFormat;
   matches(body: Record<string, unknown>): boolean;
-  decryptFile(docs: { body: Record<string, unknown>; ref: DocumentRef }[]): Promise<DecryptedDocument[]>;
+  decryptFile(docs: { body: Record<string, unknown>; ref: DocumentRef }[], file: { path: string; bytes: Uint8Array }): Promise<DecryptedDocument[]>;
   /** Whole-file decryption (SOPS dotenv/binary/yaml/json), for kustomize generator sources; MAC verified. */
   decryptBytes?(bytes: Uint8Array, format: "yaml" | "json" | "dotenv" | "binary", file: string): Promise<{ plaintext: Uint8Array; keyId: string }>;
 }

@@ -9,6 +9,7 @@ import { findEncryptedResidue, type DocumentDecryptor, type EncryptionFormat } f
 import { ManifestError, RevisionRejectedError, type DocumentRef } from "./errors.js";
 import { applyOrder } from "./order.js";
 import { parseFiles } from "./parse.js";
+import { checkProtected, type ProtectedObjects } from "./protect.js";
 
 export interface DesiredObject {
   ref: DocumentRef;
@@ -26,7 +27,9 @@ export interface DesiredSetOptions {
   namespace: string;
   discovery: Discovery;
   decryptors: DocumentDecryptor[];
-  /** Objects the tool owns itself (the ApplySet parent), which a revision may not define. */
+  /** What sealsync stands on (keys, parent, Lease, ServiceAccount), which a revision may not touch. */
+  protect: ProtectedObjects;
+  /** Other objects the tool owns itself (a kustomize placeholder key), which a revision may not define. */
   reserved?: { kind: string; name: string }[];
   /** Documents already built and decrypted (a kustomize build) instead of the revision's files. */
   built?: PreparedDocument[];
@@ -67,9 +70,10 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
       if (!byFile.has(doc.ref.file)) byFile.set(doc.ref.file, []);
       byFile.get(doc.ref.file)?.push(doc);
     }
-    for (const group of byFile.values()) {
+    for (const [file, group] of byFile) {
       try {
-        const out = await decryptor.decryptFile(group.map((d) => ({ body: d.body, ref: d.ref })));
+        const bytes = revision.files.get(file) ?? new Uint8Array();
+        const out = await decryptor.decryptFile(group.map((d) => ({ body: d.body, ref: d.ref })), { path: file, bytes });
         group.forEach((d, i) => decrypted.set(d, { format: decryptor.format, keyId: out[i]?.keyId ?? "", object: out[i]?.object ?? {} }));
       } catch (err) {
         for (const d of group) failed.set(d, (err as Error).message);
@@ -119,8 +123,13 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
         `"${opts.namespace}": ${fix}`);
       continue;
     }
+    const violations = checkProtected(body, apiVersion, kind, name, opts.namespace, opts.protect);
+    if (violations.length > 0) {
+      for (const v of violations) fail(v.rule, `${v.reason} (rule ${v.rule})`);
+      continue;
+    }
     if (opts.reserved?.some((r) => r.kind === kind && r.name === name)) {
-      fail("reserved", `${kind}/${name} is sealsync's own object (the ApplySet parent or its placeholder key); rename yours`);
+      fail("reserved", `${kind}/${name} is sealsync's own object (its kustomize placeholder key); rename yours (rule reserved)`);
       continue;
     }
     let resource: ResourceInfo;

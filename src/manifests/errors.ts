@@ -24,6 +24,8 @@ export type RejectionRule =
   | "decrypt"
   | "still-encrypted"
   | "reserved"
+  | "key-access"
+  | "foreign-subject"
   | "source"
   | "kustomize";
 

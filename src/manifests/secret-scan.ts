@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { MAX_NESTING_DEPTH, bracketDepthOver } from "./limits.js";
 import type { AgeIdentity } from "../crypto/age.js";
 import { isSealedSecret, scopeFromAnnotations, SealedSecretError, unsealSealedSecret, type RsaKey } from "../crypto/sealed/index.js";
 import { readSealedSecret } from "../crypto/sealed/sealed-secret.js";
@@ -50,20 +51,38 @@ export interface CheckKeys {
 
 type Doc = Record<string, unknown>;
 
-/** Parsed documents for the plaintext checks; undefined when the file is not data (e.g. a template). */
-function plainDocs(bytes: Buffer, format: SopsFormat): Doc[] | undefined {
+/**
+ * Parsed documents for the plaintext checks, `kind: List` items included (kubectl applies those too);
+ * an error (position only, never content) when the file does not parse: a file seal cannot read is a
+ * file it cannot vouch for.
+ */
+function plainDocs(bytes: Buffer, format: SopsFormat): { docs: Doc[] } | { error: string } | undefined {
   const text = bytes.toString("utf8");
-  try {
-    if (format === "json") return [JSON.parse(text) as Doc];
-    if (format === "yaml") {
-      const docs = parseAllDocuments(text);
-      if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0)) return undefined;
-      return docs.map((d) => d.toJS() as Doc);
+  if (format !== "json" && format !== "yaml") return undefined;
+  if (bracketDepthOver(text)) return { error: `nested deeper than ${MAX_NESTING_DEPTH} levels` };
+  let docs: Doc[];
+  if (format === "json") {
+    try {
+      docs = [JSON.parse(text) as Doc];
+    } catch {
+      return { error: "invalid JSON" };
     }
-  } catch {
-    return undefined;
+  } else {
+    const parsed = parseAllDocuments(text, { prettyErrors: true });
+    if (!Array.isArray(parsed)) return { docs: [] };
+    const bad = parsed.find((d) => d.errors.length > 0);
+    if (bad) {
+      const e = bad.errors[0];
+      const at = e?.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+      return { error: `invalid YAML${at} (${e?.code ?? "error"})` };
+    }
+    try {
+      docs = parsed.map((d) => d.toJS({ maxAliasCount: 100 }) as Doc);
+    } catch {
+      return { error: "too many YAML aliases (an alias bomb?)" };
+    }
   }
-  return undefined;
+  return { docs: docs.flatMap((d) => (isMap(d) && d.kind === "List" && Array.isArray(d.items) && !("sops" in d) ? d.items as Doc[] : [d])) };
 }
 
 function isMap(v: unknown): v is Doc {
@@ -130,7 +149,11 @@ export async function checkOne(src: Source, keys: CheckKeys, tally: Tally, cwd: 
   const text = bytes.toString("utf8");
   const looksSops = format === "dotenv" ? /^sops_/m.test(text) : format === "binary" ? /"sops"\s*:/.test(text) : /^sops\s*:|"sops"\s*:/m.test(text);
   if (!looksSops) {
-    const docs = format === "dotenv" || format === "binary" ? undefined : plainDocs(bytes, format);
+    const parsed = plainDocs(bytes, format);
+    if (parsed && "error" in parsed) {
+      return [{ file: src.name, message: `${parsed.error}: cannot check it for plaintext secrets; fix the file` }];
+    }
+    const docs = parsed?.docs;
     docs?.forEach((d, i) => {
       if (!isMap(d)) return;
       const index = docs.length > 1 ? i : undefined;
@@ -144,7 +167,8 @@ export async function checkOne(src: Source, keys: CheckKeys, tally: Tally, cwd: 
   }
   // A SOPS file: every document must carry metadata, every selected value must be encrypted.
   tally.encrypted++;
-  const docs = format === "yaml" || format === "json" ? plainDocs(bytes, format) : undefined;
+  const parsedSops = plainDocs(bytes, format);
+  const docs = parsedSops && "docs" in parsedSops ? parsedSops.docs : undefined;
   docs?.forEach((d, i) => {
     if (isMap(d) && !("sops" in d)) findings.push({ file: src.name, index: i, message: "document without sops metadata in an encrypted file (half-encrypted); encrypt the whole file" });
   });

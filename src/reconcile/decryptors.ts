@@ -1,8 +1,10 @@
 /** The decryptors of a reconcile, over the keyring: SOPS (age identities) and SealedSecrets (RSA keys). */
 import type { Keyring } from "../crypto/keyring.js";
-import { decryptSopsDocument, decryptSopsDocuments, decryptSopsFile, isSopsDocument } from "../crypto/sops/index.js";
+import { decryptSopsFile, formatForPath, isSopsDocument } from "../crypto/sops/index.js";
 import { isSealedSecret, unsealSealedSecret } from "../crypto/sealed/index.js";
 import type { DocumentDecryptor } from "../manifests/decrypt.js";
+import { ManifestError } from "../manifests/errors.js";
+import { readManifestValues } from "../manifests/parse.js";
 
 const NO_KEYS = "no keys are configured to decrypt it: mount the key Secret and pass --keys DIR (or --keys-from-secrets)";
 
@@ -11,15 +13,29 @@ export function decryptorsFor(keyring: Keyring | undefined, namespace: string): 
     {
       format: "sops",
       matches: isSopsDocument,
-      async decryptFile(docs) {
+      /**
+       * sops reads the file by its own rules (go-yaml v3) for the MAC; the object applied is then what
+       * kubectl reads from the plaintext `sops -d` would print (YAML 1.1), never a third reading.
+       */
+      async decryptFile(docs, file) {
         const identities = [...(keyring?.ageIdentities() ?? [])];
         if (identities.length === 0) throw new Error(`SOPS-encrypted, but ${NO_KEYS}`);
-        if (docs.length === 1) {
-          const [d] = docs as [(typeof docs)[number]];
-          return [await decryptSopsDocument(d.body, identities, { file: d.ref.file, index: d.ref.index })];
+        const { plaintext, keyId } = await decryptSopsFile(file.bytes, { format: formatForPath(file.path), file: file.path, identities });
+        let values: { value: Record<string, unknown> }[];
+        try {
+          values = readManifestValues(plaintext.revealBytes(), file.path);
+        } catch (err) {
+          if (err instanceof ManifestError) throw new Error(`the decrypted document ${err.ref.index}: ${err.reason}`, { cause: err });
+          throw err;
         }
-        const { objects, keyId } = await decryptSopsDocuments(docs.map((d) => d.body), identities, { file: docs[0]?.ref.file ?? "" });
-        return objects.map((object) => ({ object, keyId }));
+        if (values.length !== docs.length) {
+          throw new Error(`decrypted, the file holds ${values.length} documents where it holds ${docs.length} encrypted ones; ` +
+            "encrypt every document of a multi-document file together (sops encrypt), or split the file");
+        }
+        if (values.some(({ value }) => "items" in value)) {
+          throw new Error("a SOPS-encrypted list (a document with items) is not supported: encrypt its items as separate documents");
+        }
+        return values.map(({ value }) => ({ object: value, keyId }));
       },
       async decryptBytes(bytes, format, file) {
         const identities = [...(keyring?.ageIdentities() ?? [])];

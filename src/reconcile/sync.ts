@@ -1,22 +1,31 @@
 /**
  * Makes one revision true in the namespace. The recipe (each step fails the whole revision, and nothing
  * is applied unless every earlier step passed):
- *   desired set (parse, decrypt in memory, validate) → read the ApplySet parent → list live members →
- *   guards (empty set, max prune) → dry-run every object (the plan) → parent := superset of old and new
- *   kinds → apply what changed, stage by stage → prune what left Git → parent := current kinds.
+ *   desired set (parse, decrypt in memory, validate, refuse what touches sealsync's own objects) → read
+ *   the ApplySet parent (ignoring kinds outside the namespace) → list live members, keeping only those
+ *   its inventory names → refuse to take over an existing object sealsync did not apply (unless that
+ *   object is annotated sealsync.dev/adopt: "true") → guards (empty set, max prune) → dry-run every
+ *   object (the plan) → parent := superset of old and new kinds and objects → apply what changed,
+ *   stage by stage → prune what left Git → parent := current kinds and objects.
+ * What the API server says about a decrypted object (or any Secret) is never passed on: only its
+ * status, reason and field paths (its message may quote the values).
  */
 import { isDeepStrictEqual } from "node:util";
 import type { KubeClient, KubeObject } from "../kube/client.js";
-import type { Discovery, ResourceInfo } from "../kube/discovery.js";
-import { applyObject, comparable, ApplyError } from "../kube/apply.js";
+import { Discovery, type ResourceInfo } from "../kube/discovery.js";
+import { FIELD_MANAGER, applyObject, comparable, ApplyError } from "../kube/apply.js";
 import {
   DEFAULT_PARENT_NAME, LABEL_PART_OF, formatGroupKind, parseGroupKind, readParent, writeParent,
 } from "../kube/applyset.js";
+import { DEFAULT_LEASE_NAME } from "../kube/lease.js";
 import { deleteMember, listMembers } from "../kube/prune.js";
+import { ownServiceAccount } from "../kube/whoami.js";
 import { loadPlaceholderKey, placeholderKeyName } from "../kube/placeholder-key.js";
 import { buildKustomization, type BuiltDocument } from "../build/kustomize/index.js";
 import { buildDesiredSet, objectKey, type DesiredObject } from "../manifests/desired.js";
 import type { DocumentDecryptor } from "../manifests/decrypt.js";
+import { describeRef } from "../manifests/errors.js";
+import { DEFAULT_KEY_SECRET, KEY_LABELS } from "../manifests/protect.js";
 import { pruneOrder, stageOf } from "../manifests/order.js";
 import type { Revision } from "../source/revision.js";
 import { mapLimit } from "../util/concurrency.js";
@@ -44,6 +53,14 @@ export interface ReconcileOptions {
   /** Plan only: dry-run everything, change nothing. */
   dryRun?: boolean;
   concurrency?: number;
+  /** Names of the key Secrets a revision may never touch (default: sealsync-keys, as in deploy/). */
+  keySecrets?: string[];
+  /** The leader-election Lease a revision may not define (default sealsync-leader). */
+  leaseName?: string;
+  /** sealsync's ServiceAccount (default: asked of the API server; see kube/whoami.ts). */
+  serviceAccount?: string;
+  /** Allow RoleBindings to name subjects outside the namespace. */
+  allowForeignSubjects?: boolean;
   /** How a revision holding a kustomization is built: the kustomize binary, and where its temporary tree goes. */
   kustomize?: { command?: string; dataDir: string };
   /** Test-only: called between the steps, by name; throwing there simulates an interrupted run. */
@@ -69,9 +86,13 @@ export interface ReconcileResult {
   failed: boolean;
   /** The resourceVersion of each kind's member list ("group/Kind" →), where watches can start. */
   listedAt: Map<string, string>;
-  /** Things skipped that a user should know about (the managed Namespace in a kustomize build). */
+  /** Things skipped or ignored that a user should know about (the managed Namespace in a kustomize build,
+   *  bad inventory entries, labels sealsync did not set, adoptions). */
   warnings: string[];
 }
+
+/** The annotation by which the owner of an existing object hands it to sealsync. */
+export const ADOPT_ANNOTATION = "sealsync.dev/adopt";
 
 /** A revision that passed validation but was refused by a guard or by the API server's dry-run. */
 export class ReconcileRefusedError extends Error {
@@ -104,28 +125,74 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
     built = build.documents;
     warnings.push(...build.warnings);
   }
+  const account = opts.serviceAccount !== undefined ? { namespace, name: opts.serviceAccount } : await ownServiceAccount(client);
   const desired = await buildDesiredSet(revision, {
     namespace, discovery: opts.discovery, decryptors: opts.decryptors, built,
-    reserved: [{ kind: "Secret", name: parentName }, { kind: "Secret", name: keyName }],
+    reserved: [{ kind: "Secret", name: keyName }],
+    protect: {
+      keySecrets: opts.keySecrets ?? [DEFAULT_KEY_SECRET], parent: parentName, lease: opts.leaseName ?? DEFAULT_LEASE_NAME,
+      serviceAccount: account?.namespace === namespace ? account.name : undefined, allowForeignSubjects: opts.allowForeignSubjects,
+    },
   });
 
-  // 2. The inventory parent, and every live member of every kind it or the revision names.
+  // 2. The inventory parent, and every live member of every kind it or the revision names. Only kinds
+  //    inside the namespace count: an entry naming a cluster-scoped or unknown kind is ignored.
   const parent = await readParent(client, namespace, parentName, `sealsync/v${VERSION}`);
   const newGks = [...new Set(desired.map((d) => formatGroupKind({ group: d.resource.group, kind: d.resource.kind })))].sort();
-  const allGks = [...new Set([...parent.groupKinds, ...newGks])].sort();
+  const kinds = new Map<string, ResourceInfo>();
+  for (const d of desired) kinds.set(formatGroupKind(d.resource), d.resource);
+  await mapLimit(parent.groupKinds.filter((gk) => !kinds.has(gk)), concurrency, async (gkText) => {
+    const gk = parseGroupKind(gkText);
+    const info = await opts.discovery.resolveGroupKind(gk.group, gk.kind);
+    if (!info) warnings.push(`the inventory lists ${gkText}, which the API server does not serve; ignored`);
+    else if (!info.namespaced) warnings.push(`the inventory lists ${gkText}, which is cluster-scoped; ignored (sealsync never lists or deletes outside its namespace)`);
+    else kinds.set(gkText, info);
+  });
+  const allGks = [...kinds.keys()].sort();
+  // Ours: what the parent's inventory names (or, for a parent from before inventories, what our field
+  // manager applied). A part-of label alone proves nothing: anyone with `patch` can add one.
+  const inventory = parent.inventory ? new Set(parent.inventory) : undefined;
+  const ours = (key: string, obj: KubeObject) => (inventory ? inventory.has(key) : appliedByUs(obj));
   const live = new Map<string, Live>();
   const listedAt = new Map<string, string>();
-  await mapLimit(allGks, concurrency, async (gkText) => {
-    const gk = parseGroupKind(gkText);
-    const info = desired.find((d) => d.resource.group === gk.group && d.resource.kind === gk.kind)?.resource
-      ?? await opts.discovery.resolveGroupKind(gk.group, gk.kind);
-    if (!info) return; // the kind is no longer served (CRD deleted): nothing of it can be left
+  await mapLimit([...kinds.values()], concurrency, async (info) => {
     const members = await listMembers(client, info, namespace, parent.id);
     listedAt.set(`${info.group}/${info.kind}`, members.resourceVersion);
-    for (const obj of members.items) live.set(objectKey(info.apiVersion, info.kind, obj.metadata.name), { info, object: obj });
+    for (const obj of members.items) {
+      const key = objectKey(info.apiVersion, info.kind, obj.metadata.name);
+      if (ours(key, obj)) live.set(key, { info, object: obj });
+      else warnings.push(`${info.kind}/${obj.metadata.name} carries sealsync's ${LABEL_PART_OF} label but sealsync did not apply it; ignored (never pruned)`);
+    }
   });
   const desiredKeys = new Set(desired.map((d) => d.key));
   const stale = [...live.entries()].filter(([key]) => !desiredKeys.has(key)).map(([, l]) => l);
+
+  // 2b. No silent adoption: an object of the revision that exists but is not ours is a conflict, unless
+  //     its owner annotated it sealsync.dev/adopt: "true". A Secret labelled as a key is never touched.
+  const refusals: string[] = [];
+  await mapLimit(desired, concurrency, async (d) => {
+    let existing = live.get(d.key)?.object;
+    const member = existing !== undefined;
+    if (!existing) {
+      const res = await client.request<KubeObject>("GET", Discovery.path(d.resource, namespace, d.object.metadata.name), { allow: [404] });
+      if (res.status === 404) return;
+      existing = { ...res.body, apiVersion: d.resource.apiVersion, kind: d.resource.kind };
+    }
+    const keyLabel = d.resource.group === "" && d.resource.kind === "Secret" ? KEY_LABELS.find((l) => existing.metadata.labels?.[l] !== undefined) : undefined;
+    if (keyLabel) {
+      refusals.push(`${describeRef(d.ref)}: the live Secret/${d.object.metadata.name} is labelled ${keyLabel}, one of sealsync's key Secrets; ` +
+        "a revision may never change it (rule reserved)");
+    } else if (member || ours(d.key, existing)) {
+      live.set(d.key, { info: d.resource, object: existing });
+    } else if (existing.metadata.annotations?.[ADOPT_ANNOTATION] === "true") {
+      live.set(d.key, { info: d.resource, object: existing });
+      warnings.push(`${d.object.kind}/${d.object.metadata.name} exists and is annotated ${ADOPT_ANNOTATION}: "true"; sealsync takes it over`);
+    } else {
+      refusals.push(`${describeRef(d.ref)}: ${d.object.kind}/${d.object.metadata.name} already exists and sealsync did not create it; ` +
+        `refusing to take it over (rule adopt). Rename yours, or have its owner annotate the live object ${ADOPT_ANNOTATION}="true"`);
+    }
+  });
+  if (refusals.length > 0) throw new ReconcileRefusedError(revision.sha, refusals.sort());
 
   // 3. Guards, before anything is written.
   const prune = opts.prune ?? true;
@@ -156,7 +223,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
       return { action: "unchanged", subject, kind: d.object.kind, name: d.object.metadata.name, diff: [], decryption: d.decryption, d };
     }
     try {
-      const { object: dry } = await applyObject(client, d.resource, d.object, { dryRun: true, force: opts.forceConflicts });
+      const { object: dry } = await applyObject(client, d.resource, d.object, { dryRun: true, force: opts.forceConflicts, withholdServerMessage: holdsSecrets(d) });
       const same = current !== undefined && isDeepStrictEqual(comparable(dry), comparable(current));
       const action = same ? "unchanged" : current ? "configure" : "create";
       return { action, subject, kind: d.object.kind, name: d.object.metadata.name, diff: same || !opts.dryRun || !current ? [] : diffObjects(current, dry, { hideAllValues: d.decryption !== undefined }), decryption: d.decryption, d };
@@ -173,9 +240,12 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
   if (opts.dryRun) return { revision, changes: [], plan, desired, failed: false, listedAt, warnings };
 
   // 5. Superset first: if this run is interrupted after applying, the parent still names every kind
-  //    that may have members, so the next run can find and prune them.
+  //    and object that may be left, so the next run can find and prune them.
+  const allKeys = [...new Set([...live.keys(), ...desiredKeys])].sort();
   let current = parent;
-  if (!parent.exists || allGks.join(",") !== parent.groupKinds.join(",")) current = await writeParent(client, parent, allGks);
+  if (!parent.exists || allGks.join(",") !== parent.groupKinds.join(",") || allKeys.join(",") !== (parent.inventory ?? []).join(",")) {
+    current = await writeParent(client, parent, allGks, allKeys);
+  }
 
   // 6. Apply what changed, stage by stage (objects of one stage in parallel).
   // Results land in apply order whatever order the parallel requests finish in.
@@ -199,7 +269,7 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
         return;
       }
       try {
-        const { status, object } = await applyObject(client, p.d.resource, p.d.object, { force: opts.forceConflicts });
+        const { status, object } = await applyObject(client, p.d.resource, p.d.object, { force: opts.forceConflicts, withholdServerMessage: holdsSecrets(p.d) });
         record(p.d, status === 201 ? "created" : "configured", object);
       } catch (err) {
         failed = true;
@@ -225,8 +295,23 @@ export async function reconcile(revision: Revision, opts: ReconcileOptions): Pro
       }
     }
     await opts.onStep?.("pruned");
-    // 8. Shrink the parent to the kinds this revision has, now that nothing of the others is left.
-    if (!failed && newGks.join(",") !== current.groupKinds.join(",")) await writeParent(client, current, newGks);
+    // 8. Shrink the parent to the kinds and objects this revision has, now that nothing else is left.
+    const newKeys = [...desiredKeys].sort();
+    if (!failed && (newGks.join(",") !== current.groupKinds.join(",") || newKeys.join(",") !== (current.inventory ?? []).join(","))) {
+      await writeParent(client, current, newGks, newKeys);
+    }
   }
   return { revision, changes, plan, desired, failed, listedAt, warnings };
+}
+
+/** Objects whose API-server messages may quote secret values: anything decrypted, and every Secret. */
+function holdsSecrets(d: DesiredObject): boolean {
+  return d.decryption !== undefined || (d.resource.group === "" && d.resource.kind === "Secret");
+}
+
+/** A parent from before inventories: ours is what our field manager applied. */
+function appliedByUs(obj: KubeObject): boolean {
+  const fields = obj.metadata.managedFields;
+  return Array.isArray(fields) && fields.some((m) => (m as { manager?: unknown; operation?: unknown }).manager === FIELD_MANAGER &&
+    (m as { operation?: unknown }).operation === "Apply");
 }

@@ -1,12 +1,13 @@
 /**
  * The daemon's one HTTP port. Routes (each handler in its own module):
- *   GET  /healthz         200 while the process runs
+ *   GET  /healthz         200 while the process runs and its loop completes passes (isLive)
  *   GET  /readyz          200 when isReady() says so, else 503 with its reason
  *   GET  /metrics         Prometheus text (when `metrics` is given)
  *   POST /hooks/git       signed push webhook → onPush(ref) (when `webhook` is given)
  *   GET  /v1/recipients   public age recipients, one per line   } when `publicKeys`
  *   GET  /v1/cert.pem     the newest sealing certificate         } is given
- *   GET  /v1/audit        the audit log, read-only (when `auditFile` is given)
+ *   GET  /v1/audit        the audit log, read-only (when `auditFile` is given): bearer token from
+ *                         `apiTokenFile`, or loopback clients only without one (see api-auth.ts)
  * Anything else is a 404. Nothing served here decrypts. A handler that throws answers 500 with no
  * detail; the error goes to onError for the log.
  *
@@ -18,7 +19,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { AUDIT_PATH, createAuditHandler } from "../audit/http.js";
 import type { Metrics } from "../metrics.js";
-import { HEALTHZ_PATH, healthzHandler } from "./health.js";
+import { checkApiAccess } from "./api-auth.js";
+import { HEALTHZ_PATH, healthzHandler, type Liveness } from "./health.js";
 import { parseListen } from "./listen.js";
 import { METRICS_PATH, metricsHandler } from "./metrics.js";
 import { CERT_PATH, RECIPIENTS_PATH, certHandler, recipientsHandler, type PublicKeysProvider } from "./public-keys.js";
@@ -37,12 +39,16 @@ export interface ServerOptions {
   /** "[HOST:]PORT"; ":0" picks a free port (tests). */
   listen: string;
   isReady: () => Readiness | Promise<Readiness>;
+  /** Liveness beyond "the process answers" (a wedged loop); default always live. */
+  isLive?: () => Liveness;
   metrics?: Pick<Metrics, "contentType" | "text">;
   /** Enables /hooks/git (the daemon's --webhook-secret-file). */
   webhook?: WebhookOptions;
   publicKeys?: PublicKeysProvider;
   /** The active audit log file; enables /v1/audit. */
   auditFile?: string;
+  /** Bearer token file for /v1/audit (--api-token-file). */
+  apiTokenFile?: string;
   /** A handler failed (the client got a bare 500). */
   onError?: (err: unknown, path: string) => void;
 }
@@ -56,14 +62,24 @@ export interface RunningServer {
 }
 
 function routes(opts: ServerOptions): Map<string, Handler> {
-  const r = new Map<string, Handler>([[HEALTHZ_PATH, healthzHandler()], [READYZ_PATH, readyzHandler(opts.isReady)]]);
+  const r = new Map<string, Handler>([
+    [HEALTHZ_PATH, healthzHandler(opts.isLive, (reason) => opts.onError?.(new Error(reason), HEALTHZ_PATH))],
+    [READYZ_PATH, readyzHandler(opts.isReady)],
+  ]);
   if (opts.metrics) r.set(METRICS_PATH, metricsHandler(opts.metrics));
   if (opts.webhook) r.set(WEBHOOK_PATH, webhookHandler(opts.webhook));
   if (opts.publicKeys) {
     r.set(RECIPIENTS_PATH, recipientsHandler(opts.publicKeys));
     r.set(CERT_PATH, certHandler(opts.publicKeys));
   }
-  if (opts.auditFile) r.set(AUDIT_PATH, createAuditHandler({ file: opts.auditFile }));
+  if (opts.auditFile) {
+    const audit = createAuditHandler({ file: opts.auditFile });
+    r.set(AUDIT_PATH, async (req, res) => {
+      const access = checkApiAccess(req, opts.apiTokenFile);
+      if (access.ok) return audit(req, res);
+      sendText(res, access.status, access.message, access.status === 401 ? { "www-authenticate": 'Bearer realm="sealsync"' } : {});
+    });
+  }
   return r;
 }
 

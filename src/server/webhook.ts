@@ -4,9 +4,12 @@
  *   2. re-read the shared secret from its file (so a rotated secret applies without restart),
  *   3. verify the provider's signature or token (401 when missing or wrong; see signature.ts),
  *   4. parse `ref` from the JSON payload (or GitHub's form-encoded `payload=`),
- *   5. call onPush(ref) when it is the watched branch (any ref when none is set) → 200, else 202 "ignored".
+ *   5. refuse a replay: a signed body already received in the last hour → 409 (the signature covers the
+ *      body only, and delivery-id headers are unsigned, so the body's digest is the delivery's identity),
+ *   6. call onPush(ref) when it is the watched branch (any ref when none is set) → 200, else 202 "ignored".
  * The payload is otherwise untrusted and unused: the fetch itself decides what the new revision is.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { BodyTooLargeError, readBody } from "./body.js";
 import { allowMethods, sendText, type Handler } from "./respond.js";
@@ -42,8 +45,30 @@ function parseRef(body: Buffer): string | undefined {
   return typeof ref === "string" ? ref : undefined;
 }
 
+/** How long, and how many, delivered bodies are remembered to refuse their replay. */
+const REPLAY_WINDOW_MS = 3_600_000;
+const REPLAY_MEMORY = 1000;
+
+/** Digests of recently accepted deliveries, oldest first (Map keeps insertion order). */
+class DeliveryMemory {
+  readonly #seen = new Map<string, number>();
+
+  /** True the first time a body is seen in the window; false for a replay. */
+  firstTime(body: Buffer, now = Date.now()): boolean {
+    for (const [digest, at] of this.#seen) {
+      if (now - at <= REPLAY_WINDOW_MS && this.#seen.size <= REPLAY_MEMORY) break;
+      this.#seen.delete(digest);
+    }
+    const digest = createHash("sha256").update(body).digest("hex");
+    if (this.#seen.has(digest)) return false;
+    this.#seen.set(digest, now);
+    return true;
+  }
+}
+
 export function webhookHandler(opts: WebhookOptions): Handler {
   const limit = opts.maxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BYTES;
+  const deliveries = new DeliveryMemory();
   return async (req, res) => {
     if (!allowMethods(req, res, ["POST"])) return;
     let body: Buffer;
@@ -61,6 +86,7 @@ export function webhookHandler(opts: WebhookOptions): Handler {
 
     const check = verifySignature(req.headers, body, secret);
     if (!check.ok) return sendText(res, 401, `unauthorized: ${check.reason}`);
+    if (!deliveries.firstTime(body)) return sendText(res, 409, "ignored: this delivery was already received (a replay)");
 
     let ref: string | undefined;
     try {

@@ -31,7 +31,14 @@ export class DirSource implements Source {
     const subPath = normaliseSubPath(this.opts.path ?? ".");
     try {
       repo = realpathSync(this.opts.dir);
-      root = path.join(repo, subPath);
+      root = repo;
+      // Each folder of --path is checked on its own: a symlink anywhere in it would lead outside the tree.
+      for (const part of subPath.split("/").filter(Boolean)) {
+        root = path.join(root, part);
+        if (lstatSync(root).isSymbolicLink()) {
+          throw new SourceError(`--path ${this.opts.path}: ${path.relative(repo, root)} is a symlink; symlinks are never followed`);
+        }
+      }
       if (!lstatSync(root).isDirectory()) throw new Error("not a directory");
     } catch (err) {
       if (err instanceof SourceError) throw err;

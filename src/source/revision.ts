@@ -26,12 +26,18 @@ export interface Revision {
   kustomize?: KustomizeTree;
   /** Things skipped that a user should know about (symlinks, …). */
   warnings: string[];
+  /** How its signature was checked (--verify), when it was: mode, signer fingerprint(s), commits checked. */
+  verification?: { mode: string; signer: string; commits: number };
+  /** Set when the commit does not descend from the last applied one (reported; refused with --refuse-rollback). */
+  rewound?: { from: string; kind: "ancestor" | "diverged" };
 }
 
 export interface Source {
   /** A short description for logs: the URL (without credentials) or directory. */
   readonly description: string;
   fetch(signal?: AbortSignal): Promise<Revision>;
+  /** Told once a revision is in force (the Git source remembers it to notice a rewind). */
+  applied?(sha: string): void;
 }
 
 export class SourceError extends Error {

@@ -147,10 +147,10 @@ describe("seal set and seal diff, against sops set", () => {
     sopsEncrypt(sb, r, SECRET, "s.yaml");
     const before = readFileSync(path.join(sb.dir, "s.yaml"), "utf8");
     expect(sb.seal(["set", "--key", "k.txt", "s.yaml", "stringData"], { input: "x" })).toEqual({
-      exitCode: 1, stdout: "", stderr: "seal set: stringData: is a map, not a value\n",
+      exitCode: 2, stdout: "", stderr: "seal set: stringData: is a map, not a value\n",
     });
     expect(sb.seal(["unset", "--key", "k.txt", "s.yaml", "stringData.nope"])).toEqual({
-      exitCode: 1, stdout: "", stderr: "seal unset: stringData.nope: no such key in s.yaml\n",
+      exitCode: 2, stdout: "", stderr: "seal unset: stringData.nope: no such key in s.yaml\n",
     });
     const wrong = sb.seal(["set", "--key", "other.txt", "s.yaml", "stringData.password"], { input: NEW_CANARY });
     expect(wrong.exitCode).toBe(1);
@@ -178,6 +178,22 @@ function sealOnTerminal(sb: Sandbox, args: string[], answer: string): Promise<{ 
     child.on("close", (code) => resolve({ exitCode: code ?? -1, screen }));
   });
 }
+
+describe("seal set under data: of a Secret", () => {
+  it("base64-encodes the value (--from-file bytes as they are), adding the data: map when missing", () => {
+    const sb = sandbox();
+    const r = sb.ageKeygen("k.txt");
+    sopsEncrypt(sb, r, SECRET, "s.yaml");
+    writeFileSync(path.join(sb.dir, "blob.bin"), Buffer.from([0, 1, 2, 255]));
+    expect(sb.seal(["set", "--key", "k.txt", "--from-file", "blob.bin", "s.yaml", "data.tls.key"])).toEqual({
+      exitCode: 0, stdout: "", stderr: "s.yaml: added data.\"tls.key\" (base64-encoded, as data of a Secret); other values' ciphertexts unchanged, MAC updated\n",
+    });
+    expect(sb.seal(["set", "--key", "k.txt", "s.yaml", "data.tls.crt"], { input: "cert\n" }).exitCode).toBe(0);
+    const dec = sops(sb, ["-d", "s.yaml"]);
+    expect(dec).toMatchObject({ exitCode: 0, stderr: "" });
+    expect(dec.stdout).toBe(`${SECRET}data:\n    tls.key: AAEC/w==\n    tls.crt: Y2VydA==\n`);
+  });
+});
 
 describe("seal set on a terminal", () => {
   it("prompts without echoing what is typed, and sops reads the value", async () => {
@@ -240,7 +256,7 @@ describe("seal diff --git", () => {
     expect(files.find((f) => f.file === "api.sealed.yaml")!.objects![0]).toMatchObject({ itemsChanged: ["token"], decrypted: true });
     expect(kubesealUnseal(readFileSync(path.join(sb.dir, "api.sealed.yaml"), "utf8"), [path.join(sb.dir, "cluster/tls.key")]).exitCode).toBe(0);
 
-    expect(sb.seal(["diff", "--git", "nope..feature"])).toEqual({ exitCode: 1, stdout: "", stderr: "seal diff: nope: not a revision in this repository\n" });
+    expect(sb.seal(["diff", "--git", "nope..feature"])).toEqual({ exitCode: 2, stdout: "", stderr: "seal diff: nope: not a revision in this repository\n" });
     expectNoCanary(text.stdout, md.stdout, keyed.stdout, keyed.stderr);
   });
 });

@@ -174,7 +174,7 @@ describe("seal check", () => {
     // An unrelated existing hook is not overwritten.
     writeFileSync(hookFile, "#!/bin/sh\nexit 0\n");
     const again = sb.seal(["check", "--install-hook"]);
-    expect(again.exitCode).toBe(1);
+    expect(again.exitCode).toBe(2);
     expect(again.stderr).toContain("was not written by seal");
   });
 });

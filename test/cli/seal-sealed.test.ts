@@ -194,7 +194,7 @@ describe("seal encrypt --format sealed", () => {
     expect(moved).toMatchObject({ exitCode: 1, stdout: "" });
     expect(moved.stderr).toMatch(/^seal decrypt: no key could decrypt item token of SealedSecret demo\/web; tried keys SHA256:/);
     expect(sb.seal(["encrypt", "--raw", "--cert", "keys/tls.crt", "--namespace", "demo", "-"], { input: "x" })).toEqual({
-      exitCode: 1,
+      exitCode: 2,
       stdout: "",
       stderr: "seal encrypt: --raw with strict scope needs --name NAME (the Secret's name), or use --scope namespace-wide\n",
     });
@@ -210,7 +210,7 @@ describe("seal encrypt --format sealed", () => {
     expect(text).not.toContain("hunter2");
     expect(values(unsealWithKubeseal(text, [pair.key]))).toEqual(PLAIN);
     expect(sb.seal(["secret", "db", "--from-literal", "a=b", "--cert", "keys/tls.crt"])).toEqual({
-      exitCode: 1,
+      exitCode: 2,
       stdout: "",
       stderr: "seal secret: a SealedSecret with strict scope is bound to its namespace: pass -n NS (or --scope cluster-wide)\n",
     });
@@ -220,14 +220,14 @@ describe("seal encrypt --format sealed", () => {
     expect(sb.seal(["encrypt", "--format", "sealed", "-"], { input: SECRET }).stderr).toContain("sealing needs the cluster's certificate: pass --cert FILE");
     const noNs = sb.seal(["encrypt", "--cert", "keys/tls.crt", "-"], { input: SECRET.replace("  namespace: demo\n", "") });
     expect(noNs).toEqual({
-      exitCode: 1,
+      exitCode: 2,
       stdout: "",
       stderr: "seal encrypt: stdin: Secret db has no metadata.namespace, which its strict scope binds: set it, pass -n NS, or use --scope cluster-wide\n",
     });
     expect(sb.seal(["encrypt", "--cert", "keys/tls.crt", "-"], { input: CONFIGMAP }).stderr)
       .toBe("seal encrypt: stdin: no kind: Secret to seal; give a Secret manifest, or seal a single value with --raw\n");
     expect(sb.seal(["encrypt", "--cert", "keys/tls.crt", "--age", "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p", "-"], { input: SECRET }))
-      .toEqual({ exitCode: 1, stdout: "", stderr: "seal encrypt: --age does not apply to --format sealed\n" });
+      .toEqual({ exitCode: 2, stdout: "", stderr: "seal encrypt: --age does not apply to --format sealed\n" });
   });
 
   it("refuses an expired certificate everywhere it would seal, as kubeseal does", async () => {
@@ -267,7 +267,7 @@ describe("seal decrypt with keys of both kinds", () => {
     expect(values(parse(sealed.stdout) as Obj)).toEqual(PLAIN);
 
     expect(sb.seal(["decrypt", "--key", "me.agekey", "db.sealed.yaml"])).toEqual({
-      exitCode: 1,
+      exitCode: 2,
       stdout: "",
       stderr: "seal decrypt: db.sealed.yaml holds SealedSecrets: give the private key that sealed them with --key tls.key (or a backup of the " +
         "controller's key Secrets: kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml)\n",

@@ -57,6 +57,7 @@ describe("sealsync metrics", () => {
       sealsync_git_fetch_duration_seconds: "histogram",
       sealsync_git_fetch_errors_total: "counter",
       sealsync_leader: "gauge",
+      sealsync_stale: "gauge",
     });
     expect(find(e, "sealsync_reconciles_total").map((s) => [s.labels.result, s.value])).toEqual([["success", 0], ["failure", 0]]);
     expect(find(e, "sealsync_leader")[0]?.value).toBe(0);

@@ -46,7 +46,7 @@ type Deployment = K8sObject & { spec: { template: { metadata: { labels: Record<s
 
 /** The `sealsync run` flags agreed with the daemon (each also SEALSYNC_<FLAG>); deploy/ may use no other. */
 const RUN_FLAGS = new Set(["--repo", "--ref", "--path", "--keys", "--keys-from-secrets", "--data-dir", "--git-username",
-  "--git-password-file", "--interval", "--webhook-secret-file", "--listen", "--leader-election", "--audit-log", "--log-level"]);
+  "--git-password-file", "--interval", "--webhook-secret-file", "--listen", "--leader-election", "--audit-log", "--log-level", "--key-secret"]);
 
 const RESTRICTED = 'violates PodSecurity "restricted:latest"';
 
@@ -160,6 +160,8 @@ describe("the sidecar container", () => {
     const keys = mount(byFlag.get("--keys")!);
     expect(keys?.readOnly).toBe(true);
     expect(volume(keys?.name)?.secret).toEqual({ secretName: "sealsync-keys", defaultMode: 0o440 });
+    // The mounted key Secret is the one no revision may touch.
+    expect(byFlag.get("--key-secret")).toBe("sealsync-keys");
     expect(volume(mount(byFlag.get("--data-dir")!)?.name)?.emptyDir).toBeDefined();
     // The audit log lives on the data volume (the root filesystem is read-only).
     expect(byFlag.get("--audit-log")!.startsWith(`${byFlag.get("--data-dir")}/`)).toBe(true);

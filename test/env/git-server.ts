@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
@@ -25,11 +25,13 @@ export interface GitServer extends GitServerInfo {
   stop(): Promise<void>;
 }
 
-function authorized(req: IncomingMessage, expected: Buffer): boolean {
+/** The fixed credentials, or one of the "user:token" lines tests add to `<root>/extra-credentials` (tokens they issued). */
+function authorized(req: IncomingMessage, expected: Buffer, extraFile: string): boolean {
   const header = req.headers.authorization ?? "";
   if (!header.startsWith("Basic ")) return false;
   const given = Buffer.from(header.slice(6).trim(), "base64");
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+  return existsSync(extraFile) && readFileSync(extraFile, "utf8").split("\n").some((l) => l !== "" && l === given.toString());
 }
 
 /** Runs http-backend for one request and relays its CGI response. */
@@ -99,7 +101,7 @@ export async function startGitServer(): Promise<GitServer> {
   const requestLog = path.join(root, "requests.log");
   const server = createServer((req, res) => {
     appendFileSync(requestLog, `${req.method} ${new URL(req.url ?? "/", "http://x").pathname}\n`);
-    if (!authorized(req, expected)) {
+    if (!authorized(req, expected, path.join(root, "extra-credentials"))) {
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="sealsync-test"' }).end("authentication required\n");
       return;
     }

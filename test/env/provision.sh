@@ -6,6 +6,7 @@
 #   sops, kubeseal           getsops, sealed-secrets (…/go/peers)   built with Go, cached
 #   kustomize                sigs.k8s.io/kustomize (…/go/kustomize) built with Go, cached
 #   age, age-keygen, git     Debian packages                        apt-get when missing
+#   gpg, ssh-keygen          Debian packages (gnupg, openssh-client) apt-get when missing
 #
 # envtest convention: when KUBEBUILDER_ASSETS names a folder holding etcd, kube-apiserver and
 # kubectl, those are used and not built. Builds go to $SEALSYNC_CACHE (default
@@ -26,6 +27,9 @@ log() { echo "provision: $*" >&2; }
 need_pkgs=()
 command -v age >/dev/null 2>&1 && command -v age-keygen >/dev/null 2>&1 || need_pkgs+=(age)
 command -v git >/dev/null 2>&1 || need_pkgs+=(git)
+# Signed history in the tests is made by the real gpg and ssh-keygen.
+command -v gpg >/dev/null 2>&1 || need_pkgs+=(gnupg)
+command -v ssh-keygen >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing Debian packages: ${need_pkgs[*]}"

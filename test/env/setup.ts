@@ -31,4 +31,7 @@ export default async function globalSetup(): Promise<void> {
   writeFileSync(file, JSON.stringify(state, null, 2), { mode: 0o600 });
   // Workers are started after global setup and inherit this.
   process.env[STATE_ENV] = file;
+  // The shared Git server is plain HTTP on loopback: every CLI a test starts may use it (the env twin of
+  // --allow-insecure-http). Tests of the http:// refusal remove it from their child's environment.
+  process.env.SEALSYNC_ALLOW_INSECURE_HTTP = "1";
 }

@@ -27,4 +27,4 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
   }
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { setTimeout as sleep } from "node:timers/promises";

@@ -64,6 +64,9 @@ describe("kustomize build, differential", () => {
     expect(deployment).toContain("\"containerPort\":8080");
     expect(deployment).toMatch(/"region":"eu-west"/); // replacements copied the ConfigMap's value
     expect(deployment).toContain("@sha256:0000");
+    // kustomize's own warnings are passed on, naming the kustomization.
+    expect(built.warnings).toContain("kustomize (overlays/prod/kustomization.yaml): Warning: 'patchesStrategicMerge' is deprecated. " +
+      "Please use 'patches' instead. Run 'kustomize edit fix' to update your Kustomization automatically.");
   });
 
   it("reads only the files the kustomizations reach", async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildKustomization } from "../../src/build/kustomize/index.js";
@@ -13,7 +13,10 @@ import { Keyring } from "../../src/crypto/keyring.js";
 import { RevisionRejectedError } from "../../src/manifests/errors.js";
 import { decryptorsFor } from "../../src/reconcile/decryptors.js";
 import { DirSource } from "../../src/source/dir.js";
+import { symlinkSync } from "node:fs";
+import { GitSource } from "../../src/source/git.js";
 import { testAssets } from "../env/assets.js";
+import { commitFiles, createRepo } from "../env/git.js";
 import { makeTestKeys, secretYaml, type TestKeys } from "../env/keys.js";
 import { kustomization, sopsEncryptAs, writeTree } from "./helpers.js";
 
@@ -123,5 +126,35 @@ describe("kustomize build refusals", () => {
     expect(message).toMatch(/app\/kustomization.yaml \(document 0\): kustomize build failed \(exit 1\): .*bad\.yaml/);
     expect(message).not.toContain("sealsync-kref-");
     expect(message).not.toContain(CANARY);
+  });
+
+  it("a SOPS .env generator source whose MAC does not match the file as written in Git", async () => {
+    const env = sopsEncryptAs("app.env", `API_KEY=${CANARY}\nMODE=x\n`, keys.ageRecipient);
+    // Drop one value: every remaining value still decrypts, but the MAC over the file no longer matches.
+    const tampered = env.split("\n").filter((l) => !l.startsWith("MODE=")).join("\n");
+    const message = await refusal({
+      "app/kustomization.yaml": kustomization({ secretGenerator: [{ name: "app", envs: ["app.sops.env"] }] }),
+      "app/app.sops.env": tampered,
+    });
+    expect(message).toMatch(/app\/app\.sops\.env \(document 0\): .*MAC/i);
+    expect(message).not.toContain(CANARY);
+  });
+
+  it("a symlinked base folder in a Git commit is not followed", async () => {
+    const repo = createRepo("ksymlink");
+    symlinkSync("../real", path.join(repo.workdir, "linked"), "dir");
+    await commitFiles(repo, {
+      "app/kustomization.yaml": kustomization({ resources: ["../linked"] }),
+      "real/kustomization.yaml": kustomization({ resources: ["cm.yaml"] }),
+      "real/cm.yaml": configMap("a"),
+    });
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "sealsync-kref-"));
+    const passwordFile = path.join(dataDir, "password");
+    writeFileSync(passwordFile, repo.password);
+    const revision = await new GitSource({ url: repo.url, path: "app", dataDir, username: repo.username, passwordFile }).fetch();
+    // Only the kustomization was read: the link's target never was.
+    expect([...(revision.kustomize?.files.keys() ?? [])]).toEqual(["app/kustomization.yaml"]);
+    await expect(buildKustomization(revision, { decryptors: [], key: randomBytes(32), namespace: "team", dataDir, command: testAssets().kustomize }))
+      .rejects.toThrow("app/kustomization.yaml (document 0): resources \"linked\" goes through the symlink linked; symlinks are never followed");
   });
 });

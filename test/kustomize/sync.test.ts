@@ -115,7 +115,9 @@ describe("sealsync sync --once of a kustomize overlay with encrypted sources", (
 
     // 1. First sync: everything created, the managed Namespace skipped with a warning.
     const first = await sync();
-    expect(first.stderr).toBe(`warning: kustomize build overlays/staging: Namespace/${f.namespace} skipped: it is the namespace sealsync manages, not an object it applies\n`);
+    expect(first.stderr).toBe("warning: kustomize (overlays/staging/kustomization.yaml): Warning: 'commonLabels' is deprecated. Please use 'labels' " +
+      "instead. Run 'kustomize edit fix' to update your Kustomization automatically.\n" +
+      `warning: kustomize build overlays/staging: Namespace/${f.namespace} skipped: it is the namespace sealsync manages, not an object it applies\n`);
     expect(first.exitCode).toBe(0);
     const name1 = generatedName(first.stdout);
     expect(name1).toBeDefined();

@@ -1,6 +1,6 @@
 /** POST /hooks/git over loopback: GitHub, Gitea, Gogs and GitLab authentication, ref filtering, limits. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,7 +14,8 @@ let srv: RunningServer;
 let anyRef: RunningServer;
 
 const hmac = (body: string, secret = SECRET) => createHmac("sha256", secret).update(body).digest("hex");
-const push = (ref: string) => JSON.stringify({ ref, before: "0".repeat(40), after: "a".repeat(40), repository: { full_name: "acme/app" } });
+// Every real push names a new commit: each body is a new delivery (a repeated one is a replay, refused).
+const push = (ref: string) => JSON.stringify({ ref, before: "0".repeat(40), after: randomBytes(20).toString("hex"), repository: { full_name: "acme/app" } });
 
 async function post(base: string, body: string, headers: Record<string, string>) {
   const res = await fetch(`${base}/hooks/git`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
@@ -39,7 +40,10 @@ beforeEach(() => {
 });
 
 describe("signatures", () => {
-  const body = push("refs/heads/main");
+  let body: string;
+  beforeEach(() => {
+    body = push("refs/heads/main");
+  });
   const providers: [string, (b: string, s?: string) => Record<string, string>][] = [
     ["GitHub", (b, s) => ({ "x-github-event": "push", "x-hub-signature-256": `sha256=${hmac(b, s)}` })],
     ["Gitea", (b, s) => ({ "x-gitea-event": "push", "x-gitea-signature": hmac(b, s) })],
@@ -95,8 +99,19 @@ describe("signatures", () => {
     expect((await post(srv.url, body, { "x-gitea-signature": hmac(body) })).status).toBe(200);
     writeFileSync(secretFile, "the-new-secret");
     expect((await post(srv.url, body, { "x-gitea-signature": hmac(body) })).status).toBe(401);
-    expect((await post(srv.url, body, { "x-gitea-signature": hmac(body, "the-new-secret") })).status).toBe(200);
+    const next = push("refs/heads/main");
+    expect((await post(srv.url, next, { "x-gitea-signature": hmac(next, "the-new-secret") })).status).toBe(200);
     expect(pushes).toEqual(["refs/heads/main", "refs/heads/main"]);
+  });
+
+  it("a captured signed delivery cannot be replayed: the same body again is a 409 and triggers nothing (finding 12)", async () => {
+    const headers = { "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958", "x-hub-signature-256": `sha256=${hmac(body)}` };
+    expect((await post(srv.url, body, headers)).status).toBe(200);
+    for (const delivery of ["72d3162e-cc78-11e3-81ab-4c9367dc0958", "a-fresh-unsigned-delivery-id"]) {
+      expect(await post(srv.url, body, { ...headers, "x-github-delivery": delivery }))
+        .toEqual({ status: 409, text: "ignored: this delivery was already received (a replay)\n" });
+    }
+    expect(pushes).toEqual(["refs/heads/main"]);
   });
 
   it("an unreadable or empty secret file is a 500 that reveals nothing", async () => {

@@ -11,7 +11,7 @@ function source(repo: ReturnType<typeof createRepo>, extra: Partial<ConstructorP
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "sealsync-src-"));
   const passwordFile = path.join(dataDir, "pw");
   writeFileSync(passwordFile, repo.password);
-  return { dataDir, src: new GitSource({ url: repo.url, dataDir, username: repo.username, passwordFile, ...extra }) };
+  return { dataDir, src: new GitSource({ url: repo.url, dataDir, username: repo.username, passwordFile, allowInsecureHttp: true, ...extra }) };
 }
 
 const requests = () => readFileSync(testEnvState().git.requestLog, "utf8").split("\n");

@@ -36,7 +36,7 @@ export async function syncFixture(prefix: string, opts: { role?: "deploy" | "nam
   return {
     namespace, repo, kubeconfig: user.kubeconfig, dataDir, passwordFile, client,
     async sync(extra = {}, ref?: string) {
-      const source = new GitSource({ url: repo.url, ref, dataDir, username: repo.username, passwordFile });
+      const source = new GitSource({ url: repo.url, ref, dataDir, username: repo.username, passwordFile, allowInsecureHttp: true });
       const revision = await source.fetch();
       return reconcile(revision, { client, discovery: new Discovery(client), namespace, decryptors: [], ...extra });
     },

@@ -61,8 +61,11 @@ export async function buildKustomization(revision: Revision, opts: KustomizeBuil
 
   // 3. Build.
   let output: Uint8Array;
+  const warnings: string[] = [];
   try {
-    output = await runKustomize(prepared.files, tree.root, { command: opts.command ?? DEFAULT_KUSTOMIZE_COMMAND, dataDir: opts.dataDir });
+    const run = await runKustomize(prepared.files, tree.root, { command: opts.command ?? DEFAULT_KUSTOMIZE_COMMAND, dataDir: opts.dataDir });
+    output = run.stdout;
+    warnings.push(...run.warnings.map((w) => `kustomize (${rootFile}): ${w}`));
   } catch (err) {
     if (!(err instanceof KustomizeRunError)) throw err;
     throw reject([new ManifestError({ file: rootFile, index: 0 }, "kustomize", err.message)]);
@@ -73,7 +76,6 @@ export async function buildKustomization(revision: Revision, opts: KustomizeBuil
   const parsed = parseFiles(new Map([[label, output]]));
   if (parsed.errors.length > 0) throw reject(parsed.errors);
   const documents: BuiltDocument[] = [];
-  const warnings: string[] = [];
   const errors: ManifestError[] = [];
   for (const doc of parsed.documents) {
     const meta = (doc.body.metadata ?? {}) as Record<string, unknown>;

@@ -88,7 +88,7 @@ async function prepareManifests(file: string, bytes: Uint8Array, decryptors: Doc
     const group = parsed.documents.map((d, i) => ({ d, i })).filter(({ d }) => decryptor.matches(d.body));
     if (group.length === 0) continue;
     try {
-      const out = await decryptor.decryptFile(group.map(({ d }) => ({ body: d.body, ref: d.ref })));
+      const out = await decryptor.decryptFile(group.map(({ d }) => ({ body: d.body, ref: d.ref })), { path: file, bytes });
       group.forEach(({ d, i }, n) => {
         const result = out[n];
         if (!result) return;

@@ -19,7 +19,13 @@ export class KustomizeRunError extends Error {}
 
 export const DEFAULT_KUSTOMIZE_COMMAND = "kustomize";
 
-export async function runKustomize(files: ReadonlyMap<string, Uint8Array>, root: string, opts: RunOptions): Promise<Uint8Array> {
+export interface RunOutput {
+  stdout: Uint8Array;
+  /** What kustomize said on success (deprecation warnings), temporary paths made repository-relative. */
+  warnings: string[];
+}
+
+export async function runKustomize(files: ReadonlyMap<string, Uint8Array>, root: string, opts: RunOptions): Promise<RunOutput> {
   const base = path.join(opts.dataDir, "kustomize");
   mkdirSync(base, { recursive: true, mode: 0o700 });
   const tmp = mkdtempSync(path.join(base, "build-")); // mkdtemp makes it 0700
@@ -31,21 +37,20 @@ export async function runKustomize(files: ReadonlyMap<string, Uint8Array>, root:
     const target = path.join(tmp, root);
     const kubectl = path.basename(opts.command).startsWith("kubectl");
     const args = kubectl ? ["kustomize", target] : ["build", target];
-    const out = await run(opts.command, args, tmp, opts);
-    return out;
+    return await run(opts.command, args, tmp, opts);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-function run(command: string, args: string[], cwd: string, opts: RunOptions): Promise<Uint8Array> {
+function run(command: string, args: string[], cwd: string, opts: RunOptions): Promise<RunOutput> {
   const limit = opts.maxOutputBytes ?? 256 * 1024 * 1024;
   const relative = (text: string) => text.split(`${cwd}/`).join("").split(cwd).join(".");
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd, stdio: ["ignore", "pipe", "pipe"],
       // No credentials, no proxies, no git config: nothing that would let it fetch or leak.
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd, KUBECTL_KUSTOMIZE: "" },
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cwd },
       timeout: opts.timeoutMs ?? 120_000,
     });
     const out: Buffer[] = [];
@@ -64,7 +69,8 @@ function run(command: string, args: string[], cwd: string, opts: RunOptions): Pr
     });
     child.on("close", (code, signal) => {
       if (size > limit) return reject(new KustomizeRunError(`kustomize printed more than ${limit} bytes; refusing a build that large`));
-      if (code === 0) return resolve(Buffer.concat(out));
+      const said = relative(Buffer.concat(err).toString("utf8")).split("\n").map((l) => l.replace(/^# /, "").trim()).filter(Boolean);
+      if (code === 0) return resolve({ stdout: Buffer.concat(out), warnings: said });
       const why = signal ? `was stopped (${signal}${signal === "SIGTERM" ? ", over the deadline" : ""})` : `failed (exit ${code})`;
       const message = relative(Buffer.concat(err).toString("utf8")).trim().replace(/^Error: /, "");
       reject(new KustomizeRunError(`kustomize build ${why}${message ? `: ${message}` : ""}`));

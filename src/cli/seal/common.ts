@@ -22,6 +22,15 @@ export function writeFileAtomic(file: string, data: Uint8Array | string, io: Io,
   } catch {
     // New file: use the given mode.
   }
+  writeAt(target, data, fileMode);
+}
+
+/** Writes plaintext atomically as 0600, whatever the mode of a file it replaces (a 0644 one included). */
+export function writePrivateFileAtomic(file: string, data: Uint8Array | string, io: Io): void {
+  writeAt(path.resolve(io.cwd, file), data, 0o600);
+}
+
+function writeAt(target: string, data: Uint8Array | string, fileMode: number): void {
   const tmp = `${target}.seal-${process.pid}.tmp`;
   writeFileSync(tmp, data, { mode: fileMode, flag: "wx" });
   renameSync(tmp, target);

@@ -4,7 +4,7 @@
  * documents pass through. The output holds plaintext: stdout, or a 0600 file when asked for.
  */
 import { isSealedSecret, unsealSealedSecret } from "../../crypto/sealed/index.js";
-import { say, UsageError, writeFileAtomic, writeStdout, type Io } from "./common.js";
+import { say, UsageError, writePrivateFileAtomic, writeStdout, type Io } from "./common.js";
 import { loadRsaKeys } from "../../crypto/keyring/key-files.js";
 import { docWhere, readManifests, renderManifests, type OutputDoc } from "../../manifests/round-trip.js";
 
@@ -41,7 +41,7 @@ export async function decryptSealed(subject: string, bytes: Buffer, opts: Sealed
   const by = usedKeys.size ? ` with key ${[...usedKeys].join(", ")}` : "";
   if (opts.output) {
     // Plaintext on disk only because it was asked for explicitly; owner-only permissions.
-    writeFileAtomic(opts.output, text, io, 0o600);
+    writePrivateFileAtomic(opts.output, text, io);
     say(io, `unsealed ${subject} → ${opts.output} (mode 0600)${by}`);
   } else {
     await writeStdout(io, text);

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { decryptSopsFile, type SopsFormat } from "../../crypto/sops/index.js";
-import { processIo, readInput, runCommand, say, writeFileAtomic, writeStdout, type Io } from "./common.js";
+import { processIo, readInput, runCommand, say, writePrivateFileAtomic, writeStdout, type Io } from "./common.js";
 import { decryptSealed, holdsSealedSecret } from "./decrypt-sealed.js";
 import { inputFormat } from "./encrypt.js";
 import { loadIdentities } from "../../crypto/keyring/key-files.js";
@@ -40,7 +40,7 @@ async function decryptSops(file: string, subject: string, bytes: Buffer, opts: D
   for (const w of out.warnings) say(io, `seal decrypt: warning: ${w}`);
   if (opts.output) {
     // Plaintext on disk only because it was asked for explicitly; owner-only permissions.
-    writeFileAtomic(opts.output, out.plaintext.revealBytes(), io, 0o600);
+    writePrivateFileAtomic(opts.output, out.plaintext.revealBytes(), io);
     say(io, `decrypted ${subject} → ${opts.output} (mode 0600) with key ${out.keyId}`);
   } else {
     await writeStdout(io, out.plaintext.revealBytes());

@@ -8,6 +8,7 @@ import { checkFileFlag, durationFlag, flagParser, wholeNumberFlag } from "../../
 import { addSyncOptions, validateSyncFlags } from "../../config/sync-options.js";
 import type { RunFlags } from "../../daemon/daemon.js";
 import { LOG_LEVELS } from "../../log.js";
+import { DEFAULT_PASS_TIMEOUT_MS } from "../../reconcile/loop.js";
 import { parseListen } from "../../server/listen.js";
 import { withExitCodes } from "../exit.js";
 
@@ -16,6 +17,7 @@ function validateRunFlags(flags: RunFlags): void {
   validateSyncFlags(flags);
   if (flags.webhookSecretFile) checkFileFlag("--webhook-secret-file", flags.webhookSecretFile, { nonEmpty: true, what: "the webhook's shared secret" });
   if (flags.auditHmacKeyFile) checkFileFlag("--audit-hmac-key-file", flags.auditHmacKeyFile, { nonEmpty: true, what: "the audit HMAC key" });
+  if (flags.apiTokenFile) checkFileFlag("--api-token-file", flags.apiTokenFile, { nonEmpty: true, what: "the bearer token of /v1/audit" });
 }
 
 export function registerRunCommand(program: Command): void {
@@ -32,6 +34,8 @@ export function registerRunCommand(program: Command): void {
     .addOption(opt("--audit-hmac-key-file <file>", "sign every audit entry with this key (HMAC-SHA256)", "AUDIT_HMAC_KEY_FILE"))
     .addOption(opt("--audit-stdout", "also write audit entries to stdout, for log shippers", "AUDIT_STDOUT"))
     .addOption(opt("--log-level <level>", "how much to log", "LOG_LEVEL").choices(LOG_LEVELS).default("info"))
+    .addOption(opt("--sync-timeout <duration>", "deadline of one sync pass; past it the pass is abandoned, counted as failed and retried", "SYNC_TIMEOUT").default(DEFAULT_PASS_TIMEOUT_MS, "10m").argParser(durationFlag(100)))
+    .addOption(opt("--api-token-file <file>", "serve /v1/audit only to requests with this bearer token (without it: loopback clients only, e.g. kubectl port-forward)", "API_TOKEN_FILE"))
     .addOption(opt("--hard-resync-every <n>", "re-check an unchanged revision every n intervals", "HARD_RESYNC_EVERY").default(10).argParser(wholeNumberFlag(1)))
     // Test and demo knobs: short lease and watchdog timings.
     .addOption(new Option("--lease-duration <duration>").hideHelp().argParser(durationFlag()))

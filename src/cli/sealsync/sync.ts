@@ -3,11 +3,14 @@
  * Data (one line per object) to stdout, messages to stderr. Exit 0 on success, 1 when anything failed
  * or was refused, 2 on a usage error.
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
+import { AuditLog, defaultAuditLogPath, readHmacKeyFile } from "../../audit/index.js";
+import { recordFailure, recordResult, recordSyncStarted } from "../../reconcile/audit-trail.js";
 import { countActions, formatChange } from "../../kube/changeset.js";
 import { formatFieldChange } from "../../reconcile/diff.js";
 import type { PlannedObject, ReconcileResult } from "../../reconcile/sync.js";
 import { subject, type Revision } from "../../source/revision.js";
+import { describeRewind } from "../../source/rollback.js";
 import { addSyncOptions, type SyncFlags } from "../../config/sync-options.js";
 import { withExitCodes } from "../exit.js";
 
@@ -18,7 +21,7 @@ function describeRevision(r: Revision): string {
 }
 
 function revisionJson(r: Revision) {
-  return { sha: r.sha, ref: r.ref, author: r.author, committer: r.committer, subject: subject(r.message), warnings: r.warnings };
+  return { sha: r.sha, ref: r.ref, author: r.author, committer: r.committer, subject: subject(r.message), warnings: r.warnings, verification: r.verification, rewound: r.rewound };
 }
 
 const PLAN_MARK: Record<PlannedObject["action"], string> = { create: "+", configure: "~", prune: "-", unchanged: "=" };
@@ -34,15 +37,38 @@ function printPlan(result: ReconcileResult): void {
   console.log(`plan: ${n("create")} to create, ${n("configure")} to configure, ${n("prune")} to prune, ${n("unchanged")} unchanged`);
 }
 
-async function runOnce(flags: SyncFlags, dryRun: boolean): Promise<void> {
+interface OnceFlags extends SyncFlags {
+  auditLog?: string;
+  auditHmacKeyFile?: string;
+}
+
+async function runOnce(flags: OnceFlags, dryRun: boolean): Promise<void> {
   // The reconcile graph loads only when a command runs (see scripts/bundle.mjs).
   const [{ reconcile }, { buildSyncContext }] = await Promise.all([import("../../reconcile/sync.js"), import("./context.js")]);
   const ctx = await buildSyncContext(flags);
+  // A sync changes the cluster, so it is audited like the daemon's passes (a plan changes nothing).
+  const audit = dryRun ? undefined : await AuditLog.open({
+    file: flags.auditLog ?? defaultAuditLogPath(flags.dataDir),
+    hmacKey: flags.auditHmacKeyFile ? await readHmacKeyFile(flags.auditHmacKeyFile) : undefined,
+  }).catch(async (err: unknown) => {
+    await ctx.close();
+    throw err;
+  });
+  for (const p of ctx.keyring?.problems() ?? []) console.error(`warning: ${p.message}; skipped, the other keys are in use`);
+  const started = Date.now();
+  let revision: Revision | undefined;
   try {
-    const revision = await ctx.source.fetch();
+    revision = await ctx.source.fetch();
     for (const w of revision.warnings) console.error(`warning: ${w}`);
+    if (revision.rewound) console.error(`warning: ${describeRewind(revision.sha, revision.rewound)} (pass --refuse-rollback to refuse)`);
     if (flags.output === "text") console.log(describeRevision(revision));
+    if (audit) await recordSyncStarted(audit, revision, "manual");
+    if (flags.output === "text" && revision.verification) {
+      const v = revision.verification;
+      console.log(`signature verified (--verify ${v.mode}): signed by ${v.signer}${v.mode === "strict" ? `, ${v.commits} new commit${v.commits === 1 ? "" : "s"} checked` : ""}`);
+    }
     const result = await reconcile(revision, { ...ctx.reconcileOptions, dryRun });
+    if (audit) await recordResult(audit, result, ctx.namespace, Date.now() - started);
     for (const w of result.warnings) console.error(`warning: ${w}`);
     if (flags.output === "json") {
       console.log(JSON.stringify(dryRun
@@ -56,7 +82,12 @@ async function runOnce(flags: SyncFlags, dryRun: boolean): Promise<void> {
       console.log(`synced: ${n.created} created, ${n.configured} configured, ${n.unchanged} unchanged, ${n.pruned} pruned, ${n.failed} failed`);
     }
     if (result.failed) process.exitCode = 1;
+    else if (!dryRun) ctx.source.applied?.(revision.sha);
+  } catch (err) {
+    if (audit && err instanceof Error) await recordFailure(audit, err, revision, ctx.namespace, Date.now() - started);
+    throw err;
   } finally {
+    await audit?.close();
     await ctx.close();
   }
 }
@@ -65,11 +96,13 @@ export function registerSyncCommands(program: Command): void {
   addSyncOptions(program.command("sync")
     .description("fetch one revision, decrypt it in memory and make the namespace match it (server-side apply + prune)")
     .option("--once", "sync once and exit (the default; `sealsync run` keeps syncing)", true)
+    .addOption(new Option("--audit-log <file>", "audit log file, chained like the daemon's (default <data-dir>/audit/audit.jsonl)").env("SEALSYNC_AUDIT_LOG"))
+    .addOption(new Option("--audit-hmac-key-file <file>", "sign every audit entry with this key (HMAC-SHA256)").env("SEALSYNC_AUDIT_HMAC_KEY_FILE"))
     .addHelpText("after", `
 Example:
   sealsync sync --once --repo https://git.example.com/team/app.git --path deploy/prod \\
     --git-username deploy --git-password-file /etc/git/token --keys /etc/sealsync/keys -n app`))
-    .action((flags: SyncFlags) => withExitCodes(() => runOnce(flags, false)));
+    .action((flags: OnceFlags) => withExitCodes(() => runOnce(flags, false)));
 
   addSyncOptions(program.command("plan")
     .description("show what a sync would change (server-side dry-run), with every Secret value hidden; changes nothing")

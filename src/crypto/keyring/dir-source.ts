@@ -8,7 +8,8 @@ import path from "node:path";
 import { KeyringLoadError } from "./errors.js";
 import { keysFromNamedTexts, type KeyringKey } from "./entries.js";
 
-export async function keysFromDirectory(dir: string): Promise<KeyringKey[]> {
+/** Throws when the directory cannot be listed; a file that is not a usable key goes to `problems` (if given). */
+export async function keysFromDirectory(dir: string, problems?: KeyringLoadError[]): Promise<KeyringKey[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -27,8 +28,10 @@ export async function keysFromDirectory(dir: string): Promise<KeyringKey[]> {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") continue; // Removed between readdir and read: the next reload sees the new state.
-      throw new KeyringLoadError(file, `cannot read the key file (${code ?? "error"})`, { cause: err });
+      const problem = new KeyringLoadError(file, `cannot read the key file (${code ?? "error"})`, { cause: err });
+      if (!problems) throw problem;
+      problems.push(problem);
     }
   }
-  return keysFromNamedTexts(texts, dir);
+  return keysFromNamedTexts(texts, dir, undefined, problems);
 }

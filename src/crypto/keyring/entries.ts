@@ -30,8 +30,10 @@ export function isAgeKeyName(name: string): boolean {
 /**
  * Keys from a set of named texts (files of a directory, or data of a Secret). `source` prefixes each name in
  * messages; `fallbackDate` orders RSA keys that come without a certificate (a Secret's creationTimestamp).
+ * With `problems`, an entry that is not a usable key is recorded there and skipped; without, it throws.
  */
-export function keysFromNamedTexts(texts: ReadonlyMap<string, string>, source: string, fallbackDate?: Date): KeyringKey[] {
+export function keysFromNamedTexts(texts: ReadonlyMap<string, string>, source: string, fallbackDate?: Date,
+  problems?: KeyringLoadError[]): KeyringKey[] {
   const keys: KeyringKey[] = [];
   for (const name of [...texts.keys()].sort()) {
     if (name.startsWith(".")) continue;
@@ -47,10 +49,12 @@ export function keysFromNamedTexts(texts: ReadonlyMap<string, string>, source: s
         keys.push(loadRsaKey(text, where, texts.get(`${name.slice(0, -4)}.crt`), fallbackDate));
       }
     } catch (err) {
-      if (err instanceof KeyringLoadError) throw err;
       // Key-parsing errors already name the file and say what is wrong; wrap them so callers see one type.
       const message = err instanceof SealedSecretError || err instanceof AgeKeyError ? err.message : "cannot be read as a key";
-      throw new KeyringLoadError(where, message.startsWith(where) ? message.slice(where.length).replace(/^[:\s]+/, "") : message, { cause: err });
+      const problem = err instanceof KeyringLoadError ? err
+        : new KeyringLoadError(where, message.startsWith(where) ? message.slice(where.length).replace(/^[:\s]+/, "") : message, { cause: err });
+      if (!problems) throw problem;
+      problems.push(problem);
     }
   }
   return keys;

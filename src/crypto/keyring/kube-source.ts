@@ -24,7 +24,8 @@ interface KeySecret {
   data?: Record<string, string>;
 }
 
-export async function keysFromSecrets(source: KubeKeySource): Promise<KeyringKey[]> {
+/** Throws when the Secrets cannot be listed; one that holds no usable key goes to `problems` (if given). */
+export async function keysFromSecrets(source: KubeKeySource, problems?: KeyringLoadError[]): Promise<KeyringKey[]> {
   const client = new KubeClient(source.kubeConfig);
   const secrets = new Map<string, KeySecret>();
   for (const flavour of source.labels ?? ["sealsync", "sealed-secrets"]) {
@@ -48,11 +49,16 @@ export async function keysFromSecrets(source: KubeKeySource): Promise<KeyringKey
     const texts = new Map<string, string>();
     for (const [field, value] of Object.entries(secret.data ?? {})) {
       const decoded = decodeStdBase64(value);
-      if ("problem" in decoded) throw new KeyringLoadError(`${where}/${field}`, `data is not valid base64: ${decoded.problem}`);
+      if ("problem" in decoded) {
+        const problem = new KeyringLoadError(`${where}/${field}`, `data is not valid base64: ${decoded.problem}`);
+        if (!problems) throw problem;
+        problems.push(problem);
+        continue;
+      }
       texts.set(field, decoded.bytes.toString("utf8"));
     }
     const created = secret.metadata?.creationTimestamp;
-    keys.push(...keysFromNamedTexts(texts, where, created ? new Date(created) : undefined));
+    keys.push(...keysFromNamedTexts(texts, where, created ? new Date(created) : undefined, problems));
   }
   return keys;
 }

@@ -55,8 +55,7 @@ function parseIndexSyntax(key: string): string[] {
 
 /**
  * A dotted key resolved against the document: at each level the longest run of segments that names an
- * existing key wins (so `data.tls.crt` finds `tls.crt`); the rest, joined, names a new key under an
- * existing map.
+ * existing key wins (so `data.tls.crt` finds `tls.crt`); what is left names a new key.
  */
 function resolveDotted(doc: TreeMap, key: string): string[] {
   const segs = key.split(".");
@@ -74,8 +73,10 @@ function resolveDotted(doc: TreeMap, key: string): string[] {
       }
     }
     if (found < 0) {
-      out.push(segs.slice(i).join("."));
-      return out;
+      // A new key. Nothing matched at the top: the first segment is the top-level map (added if missing,
+      // as stringData: in stringData.password); what is left is one key, as Secret keys are named (tls.crt).
+      if (i === 0 && segs.length > 1) return [segs[0]!, segs.slice(1).join(".")];
+      return [...out, segs.slice(i).join(".")];
     }
     const name = segs.slice(i, found).join(".");
     out.push(name);
@@ -85,14 +86,19 @@ function resolveDotted(doc: TreeMap, key: string): string[] {
   return out;
 }
 
-function parentOf(doc: TreeMap, path: readonly string[], key: string): TreeMap {
-  let node: TreeValue = doc;
-  for (const p of path.slice(0, -1)) {
-    const next: TreeValue | undefined = node instanceof TreeMap ? node.get(p) : undefined;
-    if (!(next instanceof TreeMap)) throw new KeyPathError(`${key}: ${path.slice(0, path.indexOf(p) + 1).join(".")} is not a map in this file`);
+/** The map holding the key; `create` adds missing maps on the way (for a new key), never over a value. */
+function parentOf(doc: TreeMap, path: readonly string[], key: string, create: boolean): TreeMap {
+  let node = doc;
+  path.slice(0, -1).forEach((p, i) => {
+    let next = node.get(p);
+    if (next === undefined && create) {
+      next = new TreeMap();
+      node.items.push({ key: p, value: next });
+    }
+    if (!(next instanceof TreeMap)) throw new KeyPathError(`${key}: ${path.slice(0, i + 1).join(".")} is ${next === undefined ? "not in this file" : "not a map"}`);
     node = next;
-  }
-  return node as TreeMap;
+  });
+  return node;
 }
 
 function setEntry(m: TreeMap, name: string, value: TreeValue): void {
@@ -117,8 +123,8 @@ export async function setSopsValue(bytes: Uint8Array, opts: SetValueOptions): Pr
   const path = opts.key.trimStart().startsWith("[") ? parseIndexSyntax(opts.key) : resolveDotted(plainDoc, opts.key);
   if (path.length === 1 && path[0] === "sops") throw new KeyPathError(`${opts.key}: the sops metadata cannot be set`);
   const name = path[path.length - 1]!;
-  const plainParent = parentOf(plainDoc, path, opts.key);
-  const encParent = parentOf(encDoc, path, opts.key);
+  const plainParent = parentOf(plainDoc, path, opts.key, opts.value !== undefined);
+  const encParent = parentOf(encDoc, path, opts.key, opts.value !== undefined);
   const current = plainParent.get(name);
   if (current instanceof TreeMap || Array.isArray(current)) throw new KeyPathError(`${opts.key}: is a ${Array.isArray(current) ? "list" : "map"}, not a value`);
   const base64 = opts.value !== undefined && plainDoc.get("kind") === "Secret" && path.length === 2 && path[0] === "data";
