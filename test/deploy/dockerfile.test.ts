@@ -51,7 +51,7 @@ test("deploy/Dockerfile: three stages, copies only existing files, and replayed 
   expect(tools?.body.filter((i) => i.keyword === "COPY").map((i) => i.args))
     .toEqual(["test/env/go/kustomize/go.mod test/env/go/kustomize/go.sum ./"]);
   const version = /sigs\.k8s\.io\/kustomize\/kustomize\/v5 (v\S+)/.exec(readFileSync(path.join(repoRoot, "test/env/go/kustomize/go.mod"), "utf8"))?.[1];
-  expect(tools?.body.find((i) => i.keyword === "RUN")?.args).toContain(`provenance.version=${version}\" -o /out/kustomize sigs.k8s.io/kustomize/kustomize/v5`);
+  expect(tools?.body.find((i) => i.keyword === "RUN")?.args).toContain(`provenance.version=${version}" -o /out/kustomize sigs.k8s.io/kustomize/kustomize/v5`);
   expect(build?.from).toMatch(/ AS build$/);
   expect(runtime).toBeDefined();
   const ins = (stage: typeof runtime, keyword: string) => stage!.body.filter((i) => i.keyword === keyword).map((i) => i.args);
