@@ -41,7 +41,8 @@ describe("kube-apiserver outage", () => {
 
     await cp.stopApiserver();
     await commitFiles(f.repo, { "cm.yaml": configMap("app", { v: "2" }) }, { message: "during the outage" });
-    await new Promise((r) => setTimeout(r, 30_000));
+    // A pass fails against the dead apiserver and the daemon lives on (no fixed wait: the failure is the event).
+    await d.waitForLog((l) => l.msg === "sync failed; the last good revision stays in force", 90_000, "a failed pass during the outage");
     expect(d.child.exitCode).toBeNull();
     await cp.startApiserver();
     await until("convergence after the outage", async () => (await read()) === "2", 90_000);
