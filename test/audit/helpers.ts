@@ -1,4 +1,5 @@
 /** Shared fixtures for the audit tests: temp dirs, a clock, one event of every caller action, raw line edits, a CSV reader. */
+import { parse } from "csv-parse/sync";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -69,34 +70,9 @@ export function writeFileLines(file: string, lines: string[], finalNewline = tru
   writeFileSync(file, lines.join("\n") + (finalNewline && lines.length > 0 ? "\n" : ""));
 }
 
-/** RFC 4180 reader, small on purpose: quoted fields, doubled quotes, embedded newlines. Strips a BOM. */
+/** Rows of a CSV text, read by csv-parse: an independent reader is a better oracle for our writer. */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  const input = text.startsWith("\uFEFF") ? text.slice(1) : text;
-  for (let i = 0; i < input.length; i++) {
-    const c = input[i] as string;
-    if (quoted) {
-      if (c === '"' && input[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (c === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-    } else cell += c;
-  }
-  if (cell !== "" || row.length > 0) rows.push([...row, cell]);
-  return rows;
+  return parse(text, { bom: true, relax_column_count: true }) as string[][];
 }
 
 /** CSV rows keyed by the header row. */
