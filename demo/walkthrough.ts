@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
 import { KubeClient, loadKubeConfig, type KubeObject } from "../src/kube/client.js";
-import { repoRoot } from "../test/env/assets.js";
+import { repoRoot, testAssets } from "../test/env/assets.js";
 import { startControlPlane, type ControlPlane } from "../test/env/control-plane.js";
 import { createDeployRoleUser } from "../test/env/deploy-role.js";
 import { startGitServer, type GitServer } from "../test/env/git-server.js";
@@ -67,7 +67,8 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
   const { repo, sha: first } = await AppRepo.create(git, "podinfo", path.join(repoRoot, "manifests-example"), path.join(workDir, "podinfo"),
     "podinfo: production and staging");
   say.ok(`Pushed manifests-example/ to ${repo.url} (commit ${short(first)})`);
-  say.say("Git holds ciphertext only: production/podinfo-db.sops.yaml (SOPS + age) and");
+  say.say("production/ is a kustomize overlay of base/. Git holds ciphertext only: production/podinfo-db.sops.yaml");
+  say.say("(SOPS + age), production/podinfo.sops.env (SOPS dotenv, fed to a secretGenerator) and");
   say.say("production/podinfo-api-token.sealed.yaml (a SealedSecret for this namespace).");
 
   // 3. The sidecar and its first sync.
@@ -81,7 +82,7 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
   const args = ["run", "--repo", repo.url, "--allow-insecure-http", "--ref", "main", "--path", "production", "--namespace", NAMESPACE,
     "--kubeconfig", user.kubeconfig, "--keys-from-secrets", "--data-dir", dataDir, "--interval", INTERVAL,
     "--git-username", git.username, "--git-password-file", passwordFile, "--audit-hmac-key-file", hmacKeyFile,
-    "--listen", "127.0.0.1:0"];
+    "--listen", "127.0.0.1:0", "--kustomize-command", testAssets().kustomize];
   say.command(`sealsync run --repo ${repo.url} --path production --namespace ${NAMESPACE} --keys-from-secrets --interval ${INTERVAL} …`);
   const sidecarStarted = Date.now();
   const { sidecar, url: sidecarUrl } = await Sidecar.start({ args, logFile: path.join(workDir, "sealsync.log"), auditLog: path.join(dataDir, "audit", "audit.jsonl") });
@@ -146,13 +147,14 @@ export async function walkthrough(say: Narrator, cleanup: Cleanup): Promise<Demo
   // 6. A file leaves Git: what sealsync applied (its ApplySet inventory) is pruned; nothing else is touched.
   await say.pause();
   say.step(6, STEPS, "A file is removed from Git: its object is pruned");
-  const third = await repo.change({ "production/service.yaml": null }, "Remove the Service");
+  const kustomization = readFileSync(path.join(repo.workdir, "base/kustomization.yaml"), "utf8").replace(/^ {2}- service\.yaml\n/m, "");
+  const third = await repo.change({ "base/service.yaml": null, "base/kustomization.yaml": kustomization }, "Remove the Service");
   const pushed3 = Date.now();
-  say.command(`git rm production/service.yaml && git commit -m "Remove the Service" && git push    # ${short(third)}`);
+  say.command(`git rm base/service.yaml && $EDITOR base/kustomization.yaml && git commit -am "Remove the Service" && git push    # ${short(third)}`);
   const sync3 = await syncOf(sidecar, third, `commit ${short(third)} to be applied`);
   const pruned = sync3.changes.filter((e) => e.action === "object-pruned");
   if (!pruned.some((e) => e.kind === "Service" && e.name === "podinfo") || await getObject(admin, "Service", "podinfo")) {
-    throw new Error("Service/podinfo was not pruned after production/service.yaml left Git");
+    throw new Error("Service/podinfo was not pruned after base/service.yaml left Git");
   }
   say.ok(`Service/podinfo deleted ${seconds(Date.parse(sync3.finished.ts) - pushed3)} after the push`);
   if (!await getObject(admin, "Secret", "sealsync-keys")) throw new Error("Secret/sealsync-keys, which sealsync never managed, is gone");

@@ -4,6 +4,7 @@
 # data and public; it goes through pipes only, never into a file. Run after `npm run build`.
 #   podinfo-db.sops.yaml           SOPS + age, recipients from .sops.yaml creation_rules (seal encrypt)
 #   podinfo-api-token.sealed.yaml  a SealedSecret for the environment's namespace, sealed to tls.crt
+#   podinfo.sops.env               SOPS dotenv, fed to the overlay's secretGenerator (podinfo-env)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/manifests-example"
@@ -34,6 +35,9 @@ stringData:
   password: demo-$env-password-public
 YAML
 
+  printf 'PODINFO_SMTP_USER=podinfo-%s\nPODINFO_SMTP_PASSWORD=demo-%s-smtp-password-public\n' "$env" "$env" |
+    seal encrypt --filename "$env/podinfo.sops.env" - >"$env/podinfo.sops.env"
+
   SEAL_NAMESPACE="${namespace[$env]}" SEAL_ENV="$env" node --input-type=module -e '
     import { readFileSync, writeFileSync } from "node:fs";
     import { stringify } from "yaml";
@@ -54,4 +58,4 @@ YAML
       stringify(sealed, { lineWidth: 0 }));
   '
 done
-echo "encrypted: $(ls production/*.sops.yaml production/*.sealed.yaml staging/*.sops.yaml staging/*.sealed.yaml | tr '\n' ' ')"
+echo "encrypted: $(ls production/*.sops.* production/*.sealed.yaml staging/*.sops.* staging/*.sealed.yaml | tr '\n' ' ')"

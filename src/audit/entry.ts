@@ -31,6 +31,16 @@ const OPTIONAL_OBJECT = { group: optString, kind: optString, namespace: optStrin
 /** Why a sync was started; the reconcile loop's wake-up sources. */
 export const SYNC_TRIGGERS = ["startup", "timer", "webhook", "signal", "drift", "manual", "keys", "leader"] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+/**
+ * Why a sync failed, one word (the Reason of its Event and status): the Git fetch, its signature check or a
+ * rollback; the revision's
+ * documents (DecryptFailed when every refused document failed to decrypt); a guard or the API server's
+ * dry-run; the ApplySet inventory; the apply itself.
+ */
+export const FAILURE_REASONS = [
+  "FetchFailed", "VerificationFailed", "RollbackRefused", "ValidationFailed", "DecryptFailed", "ReconcileRefused", "InventoryConflict", "ApplyFailed",
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 /** Commit signature status: "not-checked" when --verify is off. */
 export const SIGNATURE_STATUSES = ["verified", "unsigned", "invalid", "not-checked"] as const;
 /** --verify modes. */
@@ -50,9 +60,8 @@ export const ACTIONS = {
   // The target does not descend from the last applied commit (`from`): rewound (ancestor) or force-pushed (diverged).
   "source-rewound": { revision: string, from: string, rewind: oneOf("ancestor", "diverged"), refused: oneOf("yes", "no"), ref: optString },
   "sync-finished": { revision: string, created: int, configured: int, unchanged: int, pruned: int, durationMs: optInt },
-  // `reason` is a closed Reason word (FetchFailed, DecryptFailed…); `message` is an error text, which
-  // by the project's rule never holds a decrypted value.
-  "sync-failed": { reason: string, revision: optString, message: optString, durationMs: optInt },
+  // `message` is an error text, which by the project's rule never holds a decrypted value.
+  "sync-failed": { reason: oneOf(...FAILURE_REASONS), revision: optString, message: optString, durationMs: optInt },
   "object-created": { ...OBJECT, revision: string, uid: optString, resourceVersion: optString },
   "object-configured": { ...OBJECT, revision: string, uid: optString, resourceVersion: optString },
   // `revision` is the revision whose absence of the object caused the prune.

@@ -1,5 +1,5 @@
 /** The audit log: a hash-chained, optionally signed JSON Lines record of every action sealsync takes. */
-export { ACTIONS, AUDIT_ACTIONS, CALLER_ACTIONS, SIGNATURE_STATUSES, SYNC_TRIGGERS, fieldsOf, isAuditAction, type SyncTrigger } from "./entry.js";
+export { ACTIONS, AUDIT_ACTIONS, CALLER_ACTIONS, FAILURE_REASONS, SIGNATURE_STATUSES, SYNC_TRIGGERS, fieldsOf, isAuditAction, type FailureReason, type SyncTrigger } from "./entry.js";
 export type { AuditAction, AuditEntry, AuditEvent, CallerAction, EntryHeader } from "./entry.js";
 export { AuditCorruptError, AuditError, AuditKeyError, AuditQueryError, AuditSchemaError, AuditStateError, AuditWriteError } from "./errors.js";
 export { AuditLog, DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, FSYNC_POLICIES } from "./writer.js";

@@ -64,6 +64,11 @@ export function underContract(program: Command): Command {
 }
 
 export async function runProgram(program: Command, argv: readonly string[] = process.argv): Promise<void> {
+  // A reader that stops early (`seal diff … | head`) is not a failure of ours: stop quietly, as git does.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

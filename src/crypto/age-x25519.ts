@@ -23,7 +23,9 @@ export function x25519KeyFromScalar(scalar: Uint8Array): X25519Key {
 }
 
 /** Thrown when the file is for this key but broken (bad header MAC, bad payload). */
-export class AgeFileError extends Error {}
+export class AgeFileError extends Error {
+  override name = "AgeFileError";
+}
 
 const b64line = /^[A-Za-z0-9+/]*$/;
 

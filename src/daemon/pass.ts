@@ -87,14 +87,14 @@ export class PassRunner {
         reporter.failingDocuments(err.errors.filter((m) => m.rule === "decrypt")
           .map((m) => ({ file: m.ref.file, document: m.ref.index, object: m.ref.object, reason: m.reason })));
         for (const m of err.errors) {
-          if (m.rule === "decrypt") metrics.decryptFailed(/SealedSecret/.test(m.message) ? "sealed" : "sops");
+          if (m.rule === "decrypt" && m.format) metrics.decryptFailed(m.format);
           const [kind, name] = (m.ref.object ?? "").split("/");
           await reporter.record({
             action: "rejected", rule: m.rule, revision: revision.sha, file: m.ref.file, document: m.ref.index,
             kind, name, namespace: ctx.namespace, message: m.reason,
           });
         }
-        return reporter.failed("ValidationFailed", e, revision, started);
+        return reporter.failed(err.errors.every((m) => m.rule === "decrypt") ? "DecryptFailed" : "ValidationFailed", e, revision, started);
       }
       if (err instanceof ReconcileRefusedError) {
         for (const reason of err.reasons) await reporter.record({ action: "rejected", rule: "refused", revision: revision.sha, message: reason });

@@ -3,7 +3,7 @@
  * Events, metrics, logs and the status annotation. Reporting never fails a pass: an entry, Event or
  * status that cannot be written is logged and the daemon carries on.
  */
-import type { AuditLog, SyncTrigger } from "../audit/index.js";
+import type { AuditLog, FailureReason, SyncTrigger } from "../audit/index.js";
 import { countActions } from "../kube/changeset.js";
 import type { KubeClient } from "../kube/client.js";
 import type { ResourceInfo } from "../kube/discovery.js";
@@ -11,8 +11,9 @@ import type { EventRecorder } from "../kube/events.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { STALLED_AFTER, type PassOutcome, type ReconcileLoop } from "../reconcile/loop.js";
+import { syncStartedEvent } from "../reconcile/audit-trail.js";
 import type { ReconcileResult } from "../reconcile/sync.js";
-import { subject, type Revision } from "../source/revision.js";
+import type { Revision } from "../source/revision.js";
 import { describeRewind, type Rewind } from "../source/rollback.js";
 import type { VerificationError } from "../source/verify/verifier.js";
 import { driftKey, type DriftBackoff } from "./drift-backoff.js";
@@ -84,16 +85,7 @@ export class PassReporter {
   }
 
   async syncStarted(revision: Revision, trigger: SyncTrigger): Promise<void> {
-    await this.record({
-      action: "sync-started", revision: revision.sha, ref: revision.ref, trigger,
-      author: revision.author ? `${revision.author.name} <${revision.author.email}>` : undefined,
-      committer: revision.committer ? `${revision.committer.name} <${revision.committer.email}>` : undefined,
-      commitTime: revision.committer ? new Date(revision.committer.timestamp * 1000).toISOString() : undefined,
-      subject: revision.message ? subject(revision.message) : undefined,
-      signature: revision.verification ? "verified" : "not-checked",
-      signer: revision.verification?.signer,
-      verifyMode: revision.verification?.mode as "head" | undefined,
-    });
+    await this.record(syncStartedEvent(revision, trigger));
   }
 
   /** --verify refused the revision before any file was read: audit, Warning Event, metric, then the usual failure report. */
@@ -188,7 +180,7 @@ export class PassReporter {
     await this.#writeStatus(revision.sha, result.desired.length, undefined, revision.verification);
   }
 
-  async failed(reason: string, err: Error, revision: Revision | undefined, started: number): Promise<PassOutcome> {
+  async failed(reason: FailureReason, err: Error, revision: Revision | undefined, started: number): Promise<PassOutcome> {
     const durationMs = Date.now() - started;
     this.o.metrics.reconciled("failure", durationMs / 1000);
     this.o.metrics.stale(true);

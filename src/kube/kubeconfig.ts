@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -91,7 +91,7 @@ function fromFiles(files: string[]): KubeConfig {
         }
       }
     }
-    merged.current ??= raw["current-context"];
+    if (!merged.current) merged.current = raw["current-context"] || undefined; // the first non-empty one, as kubectl
   }
   const where = files.join(path.delimiter);
   if (!readAny) {
@@ -116,7 +116,17 @@ function fromFiles(files: string[]): KubeConfig {
   else if (user.username !== undefined && user.password !== undefined) {
     const basic = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString("base64")}`;
     authorization = async () => basic;
-  } else if (user.exec || user["auth-provider"]) authorization = viaClientNode(files, merged.current as string);
+  } else if (user.exec || user["auth-provider"]) {
+    // client-node gets the merged config, with every file path made absolute against the file that named it.
+    const absolute = (dir: string, entry: Record<string, unknown>, fields: string[]) =>
+      Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, fields.includes(k) && typeof v === "string" ? path.resolve(dir, v) : v]));
+    authorization = viaClientNode(stringify({
+      apiVersion: "v1", kind: "Config", "current-context": merged.current,
+      clusters: [{ name: ctx.cluster, cluster: absolute(cdir, { ...cluster }, ["certificate-authority"]) }],
+      users: [{ name: ctx.user, user: absolute(udir, { ...user }, ["client-certificate", "client-key", "tokenFile"]) }],
+      contexts: [{ name: merged.current, context: ctx }],
+    }), merged.current as string);
+  }
   else authorization = async () => undefined;
 
   return {
@@ -145,13 +155,13 @@ function tokenFromFile(file: string): () => Promise<string> {
 }
 
 /** Exec plugins and auth-providers: let client-node run them (loaded only for such users). */
-function viaClientNode(files: string[], context: string): () => Promise<string | undefined> {
+function viaClientNode(config: string, context: string): () => Promise<string | undefined> {
   let kc: import("@kubernetes/client-node").KubeConfig | undefined;
   return async () => {
     if (!kc) {
       const { KubeConfig: ClientNodeKubeConfig } = await import("@kubernetes/client-node");
       kc = new ClientNodeKubeConfig();
-      kc.loadFromFile(files[0] as string);
+      kc.loadFromString(config);
       kc.setCurrentContext(context);
     }
     const opts: { headers?: Record<string, string> } = { headers: {} };

@@ -59,7 +59,7 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
 
   // Decrypt first, file by file and format by format (a SOPS MAC spans a whole multi-document file).
   const decrypted = new Map<(typeof documents)[number], DesiredObject["decryption"] & { object: Record<string, unknown> }>();
-  const failed = new Map<(typeof documents)[number], string>();
+  const failed = new Map<(typeof documents)[number], { message: string; format: ManifestError["format"] }>();
   for (const doc of opts.built ?? []) {
     if (doc.decryption) decrypted.set(doc, { ...doc.decryption, object: doc.body });
   }
@@ -76,14 +76,15 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
         const out = await decryptor.decryptFile(group.map((d) => ({ body: d.body, ref: d.ref })), { path: file, bytes });
         group.forEach((d, i) => decrypted.set(d, { format: decryptor.format, keyId: out[i]?.keyId ?? "", object: out[i]?.object ?? {} }));
       } catch (err) {
-        for (const d of group) failed.set(d, (err as Error).message);
+        for (const d of group) failed.set(d, { message: (err as Error).message, format: decryptor.format });
       }
     }
   }
 
   for (const doc of documents) {
     const ref: DocumentRef = { ...doc.ref };
-    const fail = (rule: ManifestError["rule"], reason: string) => errors.push(new ManifestError(ref, rule, reason));
+    const fail = (rule: ManifestError["rule"], reason: string, format?: ManifestError["format"]) =>
+      errors.push(new ManifestError(ref, rule, reason, format));
     let body = doc.body;
     const meta = (body.metadata ?? {}) as Record<string, unknown>;
     if (typeof body.kind === "string" && typeof meta.name === "string") ref.object = `${body.kind}/${meta.name}`;
@@ -91,7 +92,7 @@ export async function buildDesiredSet(revision: Revision, opts: DesiredSetOption
     let decryption: DesiredObject["decryption"];
     const decryptError = failed.get(doc);
     if (decryptError !== undefined) {
-      fail("decrypt", decryptError);
+      fail("decrypt", decryptError.message, decryptError.format);
       continue;
     }
     const out = decrypted.get(doc);

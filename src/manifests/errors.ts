@@ -31,7 +31,8 @@ export type RejectionRule =
 
 /** One refused document. The message never holds a decrypted value. */
 export class ManifestError extends Error {
-  constructor(readonly ref: DocumentRef, readonly rule: RejectionRule, readonly reason: string) {
+  /** `format`: for a "decrypt" refusal, which kind of encryption could not be opened. */
+  constructor(readonly ref: DocumentRef, readonly rule: RejectionRule, readonly reason: string, readonly format?: "sops" | "sealed") {
     super(`${describeRef(ref)}: ${reason}`);
     this.name = "ManifestError";
   }

@@ -34,7 +34,7 @@ type GoScalar =
   | { kind: "null" }
   | { kind: "bool"; value: boolean }
   | { kind: "int"; value: bigint }
-  | { kind: "float"; value: number }
+  | { kind: "float"; value: number; integerText?: string }
   | { kind: "str"; value: string };
 
 const str = (value: string): GoScalar => ({ kind: "str", value });
@@ -131,7 +131,8 @@ function resolve(tag: string, s: string, offset: number | undefined): GoScalar {
       const f = i === undefined && YAML_STYLE_FLOAT.test(plain) ? goParseFloat(plain) : undefined;
       if ((tag === "" || tag === TIMESTAMP) && isGoTimestamp(s)) rtag = TIMESTAMP; // kept as written (decode.go)
       else if (i !== undefined) [rtag, out] = [INT, { kind: "int", value: i }];
-      else if (f !== undefined) [rtag, out] = [FLOAT, { kind: "float", value: f }];
+      // Digits beyond uint64 become a float in go-yaml v2: an integer as written, rounded.
+      else if (f !== undefined) [rtag, out] = [FLOAT, { kind: "float", value: f, ...(/^[-+]?[0-9]+$/.test(plain) ? { integerText: plain } : {}) }];
     }
   }
   if (tag === "" || tag === rtag || tag === STR) return out;
@@ -263,6 +264,10 @@ class Decoder {
         return Number(v.value);
       }
       case "float":
+        if (v.integerText !== undefined) {
+          const reason = unsafeIntegerReason(BigInt(v.integerText));
+          if (reason) throw new YamlReadError(at, `${reason} (kubectl would round it to a float)`);
+        }
         if (!Number.isFinite(v.value)) {
           throw new YamlReadError(at, "a value is .inf or .nan, which JSON cannot carry (kubectl refuses it too); quote it if it is a string");
         }

@@ -4,22 +4,29 @@
  * created, configured or pruned and sync-finished — or a rejected entry per refused document and
  * sync-failed. Entries name objects, files, key ids and reasons, never a value.
  */
-import type { AuditLog, SyncTrigger } from "../audit/index.js";
+import type { AuditEvent, AuditLog, FailureReason, SyncTrigger } from "../audit/index.js";
 import { ApplySetConflictError } from "../kube/applyset.js";
 import { RevisionRejectedError } from "../manifests/errors.js";
 import { subject, type Revision } from "../source/revision.js";
 import { countActions } from "../kube/changeset.js";
 import { ReconcileRefusedError, type ReconcileResult } from "./sync.js";
 
-export async function recordSyncStarted(audit: AuditLog, revision: Revision, trigger: SyncTrigger): Promise<void> {
-  await audit.append({
+/** The sync-started entry of a revision (the daemon's passes write the same). */
+export function syncStartedEvent(revision: Revision, trigger: SyncTrigger): AuditEvent {
+  return {
     action: "sync-started", revision: revision.sha, ref: revision.ref, trigger,
     author: revision.author ? `${revision.author.name} <${revision.author.email}>` : undefined,
     committer: revision.committer ? `${revision.committer.name} <${revision.committer.email}>` : undefined,
     commitTime: revision.committer ? new Date(revision.committer.timestamp * 1000).toISOString() : undefined,
     subject: revision.message ? subject(revision.message) : undefined,
-    signature: "not-checked",
-  });
+    signature: revision.verification ? "verified" : "not-checked",
+    signer: revision.verification?.signer,
+    verifyMode: revision.verification?.mode as "head" | undefined,
+  };
+}
+
+export async function recordSyncStarted(audit: AuditLog, revision: Revision, trigger: SyncTrigger): Promise<void> {
+  await audit.append(syncStartedEvent(revision, trigger));
 }
 
 export async function recordResult(audit: AuditLog, result: ReconcileResult, namespace: string, durationMs: number): Promise<void> {
@@ -50,9 +57,9 @@ export async function recordResult(audit: AuditLog, result: ReconcileResult, nam
 
 /** A refused or failed sync: one rejected entry per refused document, then sync-failed with a Reason word. */
 export async function recordFailure(audit: AuditLog, err: Error, revision: Revision | undefined, namespace: string, durationMs: number): Promise<void> {
-  let reason = revision ? "ApplyFailed" : "FetchFailed";
+  let reason: FailureReason = revision ? "ApplyFailed" : "FetchFailed";
   if (err instanceof RevisionRejectedError) {
-    reason = "ValidationFailed";
+    reason = err.errors.every((m) => m.rule === "decrypt") ? "DecryptFailed" : "ValidationFailed";
     for (const m of err.errors) {
       const [kind, name] = (m.ref.object ?? "").split("/");
       await audit.append({ action: "rejected", rule: m.rule, revision: revision?.sha, file: m.ref.file, document: m.ref.index, kind, name, namespace, message: m.reason });

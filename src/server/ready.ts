@@ -1,7 +1,7 @@
 /**
- * `GET /readyz`: 200 once the daemon says it is ready — the first sync was applied and the API server is
- * reachable — else 503 with the reason it gives (the readiness probe; a standby replica is ready too,
- * so that a rollout is not blocked by leader election: the daemon decides what "ready" means).
+ * `GET /readyz`: 200 when the daemon says it is ready, else 503 with the reason it gives. The daemon
+ * never gates it on Git (the probe sits in the app's pod: a bad commit must not take the app out of its
+ * Service); staleness is reported by status, metrics and Events instead.
  */
 import { allowMethods, sendText, type Handler } from "./respond.js";
 

@@ -116,7 +116,8 @@ describe("seal check", () => {
     const enc = sb.seal(["encrypt", "--age", r, "-"], { input: SECRET }).stdout;
     writeFileSync(path.join(sb.dir, "k8s/db.enc.yaml"), enc);
     writeFileSync(path.join(sb.dir, "k8s/cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: b\n");
-    writeFileSync(path.join(sb.dir, "k8s/chart.yaml"), "value: {{ .Values.x }}\n  bad: [\n");
+    // Not a manifest (a Helm values file): nothing to check, and no problem. (A file that is not valid YAML is one: see the safety tests.)
+    writeFileSync(path.join(sb.dir, "k8s/values.yaml"), "replicaCount: 1\nimage:\n  tag: v1\n");
     return { sb, r, enc };
   }
 

@@ -177,8 +177,11 @@ describe("Keyring over a mounted key directory", () => {
     await watched.close();
     let events = 0;
     watched.on("reload", () => events++);
+    // A witness watching the same folder proves the change was seen; by then the closed one must be silent.
+    const witness = await open(dir);
+    const seen = nextEvent<KeyringChange>(witness, "reload");
     publish(dir, { "tls.key": thirdPair.keyPem });
-    await new Promise((r) => setTimeout(r, 400));
+    expect((await seen).added.map((k) => k.id)).toHaveLength(1);
     expect(events).toBe(0);
   });
 

@@ -53,7 +53,14 @@ describe("the audit log of a real daemon", () => {
     await until("drift corrected", async () => actions().includes("drift-corrected"));
     await commitFiles(f.repo, { "bad.yaml": configMap("bad", { v: "1" }).replace("name: bad", "name: bad\n  namespace: elsewhere") });
     await until("rejected and failed", async () => actions().includes("rejected") && actions().includes("sync-failed"));
-    await commitFiles(f.repo, { "bad.yaml": null });
+    const failures = () => readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { action: string; reason?: string })
+      .filter((e) => e.action === "sync-failed").map((e) => e.reason);
+    expect(failures()[0]).toBe("ValidationFailed");
+    // A document no configured key opens: the closed reason says so.
+    const stranger = await makeTestKeys();
+    await commitFiles(f.repo, { "bad.yaml": null, "other.yaml": sopsEncrypt(secretYaml("other", { password: "pw-x" }), stranger.ageRecipient) });
+    await until("decrypt failure", async () => failures().includes("DecryptFailed"));
+    await commitFiles(f.repo, { "other.yaml": null });
     run("age-keygen", ["-o", path.join(keyDir, "second.agekey")]);
     await until("key reload", async () => actions().includes("key-reload"));
     // Someone else takes the Lease: the daemon must notice it lost it.

@@ -12,7 +12,7 @@ import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { Keyring } from "../../src/crypto/keyring.js";
 import { isSealedSecret, unsealSealedSecret } from "../../src/crypto/sealed/index.js";
-import { decryptSopsDocuments, isSopsDocument } from "../../src/crypto/sops/index.js";
+import { decryptSopsDocuments, decryptSopsFile, isSopsDocument } from "../../src/crypto/sops/index.js";
 import { repoRoot, testAssets } from "../env/assets.js";
 import { runAsync } from "../env/run.js";
 
@@ -105,8 +105,13 @@ beforeAll(async () => {
   try {
     const values: string[] = [];
     for (const env of readdirSync(EXAMPLE, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name)) {
-      for (const name of readdirSync(path.join(EXAMPLE, env)).filter((f) => /\.(sops|sealed)\.yaml$/.test(f))) {
+      for (const name of readdirSync(path.join(EXAMPLE, env)).filter((f) => /\.(sops|sealed)\.yaml$|\.sops\.env$/.test(f))) {
         const file = `${env}/${name}`;
+        if (file.endsWith(".env")) {
+          const out = await decryptSopsFile(readFileSync(path.join(EXAMPLE, file)), { format: "dotenv", file, identities: [...keyring.ageIdentities()] });
+          values.push(...out.plaintext.revealText().split("\n").filter(Boolean).map((l) => l.slice(l.indexOf("=") + 1)));
+          continue;
+        }
         const docs = parseAllDocuments(readFileSync(path.join(EXAMPLE, file), "utf8")).map((d) => d.toJS() as Record<string, unknown>);
         if (docs.some(isSopsDocument)) {
           const { objects } = await decryptSopsDocuments(docs, [...keyring.ageIdentities()], { file });
@@ -124,8 +129,8 @@ beforeAll(async () => {
   } finally {
     await keyring.close();
   }
-  // Six values: a username, a password and an API token per environment.
-  expect(secretValues).toHaveLength(12);
+  // Ten values: a username, a password and an API token per environment, and the SMTP user and password of each .env.
+  expect(secretValues).toHaveLength(20);
 });
 
 function expectNoSecretValue(text: string): void {
@@ -209,7 +214,7 @@ describe("npm run demo", () => {
     const demo = startDemo(["--ci"], { SEALSYNC_MAX_FILE_SIZE: "100" });
     expect(await demo.exit).toBe(1);
     expect(demo.stderr()).toMatch(new RegExp("^\\n✗ The demo failed at step 3/7 \\(Start the sidecar \\(the real `sealsync run`\\) and watch its first sync\\): " +
-      "sealsync could not apply [0-9a-f]{7}: FetchFailed: configmap\\.yaml: file is \\d+ bytes, over the 100-byte limit"));
+      "sealsync could not apply [0-9a-f]{7}: FetchFailed: production/kustomization\\.yaml: file is \\d+ bytes, over the 100-byte limit"));
     expectNoSecretValue(demo.output());
     await expectNothingRunning(demo.stdout());
   }, 180_000);

@@ -65,7 +65,7 @@ describe("keys-example/", () => {
     const recipient = keyring.keys().find((k) => k.kind === "age")!.id;
     expect(readFileSync(path.join(KEYS, "age.recipient"), "utf8")).toBe(`${recipient}\n`);
     const rules = (parse(readFileSync(path.join(EXAMPLE, ".sops.yaml"), "utf8")) as { creation_rules: { age: string }[] }).creation_rules;
-    expect(rules.map((r) => r.age)).toEqual([recipient, recipient]);
+    expect(rules.map((r) => r.age)).toEqual([recipient, recipient, recipient, recipient]);
 
     const [secret] = parseObjects(readFileSync(path.join(KEYS, "key-secret.yaml"), "utf8")) as (ReturnType<typeof parseObjects>[number] & { data: Record<string, string> })[];
     expect(secret!.metadata).toMatchObject({ name: "sealsync-keys", namespace: "sealsync-demo", labels: { "sealsync.dev/key": "active" } });
@@ -144,12 +144,12 @@ describe("manifests-example/", () => {
     // A fresh HOME: no default sops key file, so the first run sees what a developer without the key sees.
     const env = { HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, ".config"), SOPS_AGE_KEY: "", SOPS_AGE_KEY_FILE: "" };
     const seal = (args: string[]) => runAsync("node", ["dist/cli/seal.js", ...args], { cwd: repoRoot, env });
-    const files = manifestFiles().length + 1; // and .sops.yaml
+    const files = manifestFiles().length + 3; // and .sops.yaml and the two SOPS .env files of the generators
     expect(await seal(["check", "manifests-example"])).toEqual({
-      exitCode: 0, stdout: "", stderr: `seal check: ${files} files checked, no plaintext secrets; MAC verified for 0 of 2 encrypted\n`,
+      exitCode: 0, stdout: "", stderr: `seal check: ${files} files checked, no plaintext secrets; MAC verified for 0 of 4 encrypted\n`,
     });
     expect(await seal(["check", "--key", "keys-example/age.agekey", "manifests-example"])).toEqual({
-      exitCode: 0, stdout: "", stderr: `seal check: ${files} files checked, no plaintext secrets; MAC verified for 2 of 2 encrypted\n`,
+      exitCode: 0, stdout: "", stderr: `seal check: ${files} files checked, no plaintext secrets; MAC verified for 4 of 4 encrypted\n`,
     });
   });
 
@@ -161,9 +161,11 @@ describe("manifests-example/", () => {
       const user = await createDeployRoleUser(namespace, `examples-${randomBytes(3).toString("hex")}`);
       const client = new KubeClient(loadKubeConfig(user.kubeconfig));
       try {
+        // Each environment is a kustomize overlay of ../base, built by the real kustomize.
         const revision = await new DirSource({ dir: EXAMPLE, path: env }).fetch();
         const result = await reconcile(revision, {
           client, discovery: new Discovery(client), namespace, decryptors: decryptorsFor(keyring, namespace), dryRun: true,
+          kustomize: { command: testAssets().kustomize, dataDir: tmp },
         });
         expect(result.failed).toBe(false);
         expect(result.plan.map((p) => `${p.action} ${p.kind}/${p.name} ${p.decryption?.format ?? "plain"}`).sort()).toEqual([
@@ -171,8 +173,11 @@ describe("manifests-example/", () => {
           "create Deployment/podinfo plain",
           "create Secret/podinfo-api-token sealed",
           "create Secret/podinfo-db sops",
+          expect.stringMatching(/^create Secret\/podinfo-env-[a-z0-9]{10} sops$/),
           "create Service/podinfo plain",
         ]);
+        const deployment = result.desired.find((d) => d.object.kind === "Deployment")?.object as { spec: { replicas: number } } | undefined;
+        expect(deployment?.spec.replicas).toBe(env === "production" ? 2 : 1);
         expect(client.writes).toBe(0); // a plan: only dry-run writes
       } finally {
         client.close();
@@ -184,7 +189,7 @@ describe("manifests-example/", () => {
     const label = await kubectl(tmp, ["label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted"]);
     expect(label.exitCode).toBe(0);
     for (const env of Object.keys(ENVIRONMENTS) as Env[]) {
-      const deployment = only(parseObjects(readFileSync(path.join(EXAMPLE, env, "deployment.yaml"), "utf8")), "Deployment");
+      const deployment = only(parseObjects(readFileSync(path.join(EXAMPLE, "base", "deployment.yaml"), "utf8")), "Deployment");
       const pod = podFromTemplate(deployment, `podinfo-${env}`, namespace);
       expect(await kubectl(tmp, ["create", "--dry-run=server", "-o", "name", "-f", "-"], stringify(pod)))
         .toEqual({ exitCode: 0, stdout: `pod/podinfo-${env}\n`, stderr: "" });

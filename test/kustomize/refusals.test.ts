@@ -151,7 +151,7 @@ describe("kustomize build refusals", () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "sealsync-kref-"));
     const passwordFile = path.join(dataDir, "password");
     writeFileSync(passwordFile, repo.password);
-    const revision = await new GitSource({ url: repo.url, path: "app", dataDir, username: repo.username, passwordFile }).fetch();
+    const revision = await new GitSource({ url: repo.url, path: "app", dataDir, username: repo.username, passwordFile, allowInsecureHttp: true }).fetch();
     // Only the kustomization was read: the link's target never was.
     expect([...(revision.kustomize?.files.keys() ?? [])]).toEqual(["app/kustomization.yaml"]);
     await expect(buildKustomization(revision, { decryptors: [], key: randomBytes(32), namespace: "team", dataDir, command: testAssets().kustomize }))

@@ -93,7 +93,7 @@ describe("GitHub App credentials", () => {
     await commitFiles(repo, { "a.yaml": "kind: A\n" });
     const dir = keyDir();
     const app = new GitHubAppCredentials({ appId: APP_ID, privateKeyFile: path.join(dir, "app.pem"), apiUrl, repoUrl: repo.url });
-    const src = new GitSource({ url: repo.url, dataDir: dir, credentialProvider: () => app.credentials() });
+    const src = new GitSource({ allowInsecureHttp: true, url: repo.url, dataDir: dir, credentialProvider: () => app.credentials() });
     const before = issued.length;
     lifetimeMs = 3_600_000;
     expect(Buffer.from((await src.fetch()).files.get("a.yaml") ?? []).toString()).toBe("kind: A\n");
@@ -120,7 +120,7 @@ describe("GitHub App credentials", () => {
     writeFileSync(path.join(secret, "githubAppBaseURL"), apiUrl);
     writeFileSync(path.join(secret, "githubAppPrivateKey"), privateKey.export({ type: "pkcs1", format: "pem" }));
     const app = new GitHubAppCredentials({ secretDir: secret, repoUrl: repo.url });
-    const src = new GitSource({ url: repo.url, dataDir: secret, credentialProvider: () => app.credentials() });
+    const src = new GitSource({ allowInsecureHttp: true, url: repo.url, dataDir: secret, credentialProvider: () => app.credentials() });
     lifetimeMs = 3_600_000;
     expect((await src.fetch()).files.has("a.yaml")).toBe(true);
     expect(issued[issued.length - 1]?.installation).toBe("55");

@@ -17,7 +17,7 @@ function source(repo: TestRepo, refuse: boolean, dataDir = mkdtempSync(path.join
   const passwordFile = path.join(dataDir, "pw");
   writeFileSync(passwordFile, repo.password);
   const rollback = new RollbackGuard({ stateFile: path.join(dataDir, "applied.json"), refuse });
-  return { dataDir, src: new GitSource({ url: repo.url, ref, dataDir, username: repo.username, passwordFile, rollback }) };
+  return { dataDir, src: new GitSource({ allowInsecureHttp: true, url: repo.url, ref, dataDir, username: repo.username, passwordFile, rollback }) };
 }
 
 describe("rollback detection", () => {

@@ -115,7 +115,7 @@ describe("finding 4: the inventory never reaches outside the namespace", () => {
     });
     await commitFiles(f.repo, { "a.yaml": null, "keep.yaml": configMap("keep", { v: "1" }) });
     const client = new KubeClient(loadKubeConfig(testEnvState().controlPlane.adminKubeconfig));
-    const revision = await new GitSource({ url: f.repo.url, dataDir: f.dataDir, username: f.repo.username, passwordFile: f.passwordFile }).fetch();
+    const revision = await new GitSource({ url: f.repo.url, dataDir: f.dataDir, username: f.repo.username, passwordFile: f.passwordFile, allowInsecureHttp: true }).fetch();
     const asAdmin = await reconcile(revision, { client, discovery: new Discovery(client), namespace: f.namespace, decryptors: [], forcePrune: true });
     expect(actions(asAdmin)).toEqual(["created ConfigMap/keep", "pruned ConfigMap/a"]);
     expect(await getObject(`/api/v1/namespaces/${victimNs}`)).toBeDefined();

@@ -30,7 +30,9 @@ export interface Revealed {
   origins: Origin[];
 }
 
-export class PlaceholderLeakError extends Error {}
+export class PlaceholderLeakError extends Error {
+  override name = "PlaceholderLeakError";
+}
 
 export class Placeholders {
   readonly #values = new Map<string, { origin: Origin; value: Plain }>();

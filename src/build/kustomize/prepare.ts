@@ -73,7 +73,7 @@ export async function prepareTree(tree: KustomizeTree, decryptors: DocumentDecry
         files.set(file, bytes);
       }
     } catch (err) {
-      errors.push(new ManifestError({ file, index: 0 }, "decrypt", (err as Error).message));
+      errors.push(new ManifestError({ file, index: 0 }, "decrypt", (err as Error).message, "sops"));
     }
   }
   return { files, errors };
@@ -104,7 +104,7 @@ async function prepareManifests(file: string, bytes: Uint8Array, decryptors: Doc
         }
       });
     } catch (err) {
-      for (const { d } of group) errors.push(new ManifestError(d.ref, "decrypt", (err as Error).message));
+      for (const { d } of group) errors.push(new ManifestError(d.ref, "decrypt", (err as Error).message, decryptor.format));
     }
   }
   return Buffer.from(bodies.map((b) => stringify(b, { lineWidth: 0, version: "1.1" })).join("---\n"), "utf8");

@@ -15,7 +15,9 @@ export interface RunOptions {
   maxOutputBytes?: number;
 }
 
-export class KustomizeRunError extends Error {}
+export class KustomizeRunError extends Error {
+  override name = "KustomizeRunError";
+}
 
 export const DEFAULT_KUSTOMIZE_COMMAND = "kustomize";
 

@@ -9,8 +9,9 @@ import { UsageError, type Io } from "./common.js";
 /** Reads a line from the terminal without echoing it; Ctrl-C or Ctrl-D aborts. */
 function promptHidden(prompt: string, io: Io): Promise<Buffer> {
   const stdin = process.stdin;
-  io.stderr.write(prompt);
+  // Echo goes off before the prompt shows: whatever is typed after seeing it is never echoed.
   stdin.setRawMode(true);
+  io.stderr.write(prompt);
   stdin.resume();
   const chunks: number[] = [];
   return new Promise((resolve, reject) => {

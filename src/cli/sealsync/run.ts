@@ -6,11 +6,10 @@ import { Option, type Command } from "commander";
 import { DEFAULT_LEASE_NAME } from "../../kube/lease.js";
 import { checkFileFlag, durationFlag, flagParser, wholeNumberFlag } from "../../config/flag-parsers.js";
 import { addSyncOptions, validateSyncFlags } from "../../config/sync-options.js";
-import { Daemon, type RunFlags } from "../../daemon/daemon.js";
+import type { RunFlags } from "../../daemon/daemon.js";
 import { LOG_LEVELS } from "../../log.js";
 import { DEFAULT_PASS_TIMEOUT_MS } from "../../reconcile/loop.js";
 import { parseListen } from "../../server/listen.js";
-import { buildSyncContext } from "./context.js";
 import { withExitCodes } from "../exit.js";
 
 /** Every flag and file of `run`, checked before anything starts (nothing is audited for a run that cannot start). */
@@ -57,6 +56,8 @@ Example (the sidecar's args; see deploy/):
       watchStallTimeoutMs: raw.watchStallTimeout,
     } as unknown as RunFlags;
     validateRunFlags(flags);
+    // The daemon's module graph loads only when it runs: --help and --version stay cheap (see scripts/bundle.mjs).
+    const [{ Daemon }, { buildSyncContext }] = await Promise.all([import("../../daemon/daemon.js"), import("./context.js")]);
     const ctx = await buildSyncContext(flags, { watchKeys: true });
     const daemon = await Daemon.start(flags, ctx).catch(async (err: unknown) => {
       await ctx.close();

@@ -8,12 +8,11 @@ import { AuditLog, defaultAuditLogPath, readHmacKeyFile } from "../../audit/inde
 import { recordFailure, recordResult, recordSyncStarted } from "../../reconcile/audit-trail.js";
 import { countActions, formatChange } from "../../kube/changeset.js";
 import { formatFieldChange } from "../../reconcile/diff.js";
-import { reconcile, type PlannedObject, type ReconcileResult } from "../../reconcile/sync.js";
+import type { PlannedObject, ReconcileResult } from "../../reconcile/sync.js";
 import { subject, type Revision } from "../../source/revision.js";
 import { describeRewind } from "../../source/rollback.js";
 import { addSyncOptions, type SyncFlags } from "../../config/sync-options.js";
 import { withExitCodes } from "../exit.js";
-import { buildSyncContext } from "./context.js";
 import { applySetId, DEFAULT_PARENT_NAME } from "../../kube/applyset.js";
 import { waitForHealth } from "../../reconcile/health-wait.js";
 import { formatFailing, type RevisionHealthReport } from "../../reconcile/revision-health.js";
@@ -58,6 +57,8 @@ interface OnceFlags extends SyncFlags {
 }
 
 async function runOnce(flags: OnceFlags, dryRun: boolean): Promise<void> {
+  // The reconcile graph loads only when a command runs (see scripts/bundle.mjs).
+  const [{ reconcile }, { buildSyncContext }] = await Promise.all([import("../../reconcile/sync.js"), import("./context.js")]);
   const ctx = await buildSyncContext(flags);
   // A sync changes the cluster, so it is audited like the daemon's passes (a plan changes nothing).
   const audit = dryRun ? undefined : await AuditLog.open({

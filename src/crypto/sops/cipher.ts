@@ -19,8 +19,12 @@ export interface EncryptedValue {
 }
 
 /** Why an `ENC[` string could not be used; the caller adds file and key path. */
-export class CipherFormatError extends Error {}
-export class CipherAuthError extends Error {}
+export class CipherFormatError extends Error {
+  override name = "CipherFormatError";
+}
+export class CipherAuthError extends Error {
+  override name = "CipherAuthError";
+}
 
 export function looksEncrypted(s: string): boolean {
   return s.startsWith("ENC[");

@@ -50,7 +50,9 @@ export interface SopsMetadata {
 const MASTER_KEY_TYPES = ["age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms"] as const;
 
 /** Why the metadata cannot be used; the caller adds the file name. */
-export class MetadataFormatError extends Error {}
+export class MetadataFormatError extends Error {
+  override name = "MetadataFormatError";
+}
 
 function str(v: TreeValue | undefined, field: string): string | undefined {
   if (v === undefined || v === null) return undefined;

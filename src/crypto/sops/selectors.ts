@@ -4,7 +4,9 @@
  */
 import type { Selectors } from "./metadata.js";
 
-export class SelectorError extends Error {}
+export class SelectorError extends Error {
+  override name = "SelectorError";
+}
 
 /** Compiles a Go RE2 pattern as a JS RegExp (leading `(?i)`-style flags become JS flags). */
 export function compileGoRegex(src: string, field: string): RegExp {

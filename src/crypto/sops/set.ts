@@ -36,7 +36,9 @@ export interface SetValueResult {
   base64: boolean;
 }
 
-export class KeyPathError extends Error {}
+export class KeyPathError extends Error {
+  override name = "KeyPathError";
+}
 
 /** `["a"]["b.c"]` (sops' syntax) → [a, b.c]. */
 function parseIndexSyntax(key: string): string[] {

@@ -12,7 +12,9 @@ const INT64_MAX = 2n ** 63n - 1n;
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
 
-export class ValueTypeError extends Error {}
+export class ValueTypeError extends Error {
+  override name = "ValueTypeError";
+}
 
 /** The `type:` tag and plaintext bytes for a leaf (null never reaches here: it is not encrypted). */
 export function encodeValue(v: Exclude<Scalar, null> | Comment): { type: SopsType; bytes: Uint8Array } {

@@ -6,6 +6,8 @@ import { Comment, TreeMap, type Scalar, type TreeList, type TreeValue } from "./
 
 /** A structural problem found while walking, at a key path. */
 export class WalkError extends Error {
+  override name = "WalkError";
+
   constructor(
     readonly path: string[],
     message: string,

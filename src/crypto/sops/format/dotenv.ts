@@ -5,7 +5,9 @@
 import { Comment, TreeMap, type TreeValue } from "../tree.js";
 import { formatGoFloat } from "../go-float.js";
 
-export class DotenvFormatError extends Error {}
+export class DotenvFormatError extends Error {
+  override name = "DotenvFormatError";
+}
 
 export function parseDotenv(text: string): TreeMap {
   const m = new TreeMap();

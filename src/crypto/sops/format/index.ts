@@ -12,7 +12,9 @@ import { emitDotenv, parseDotenv } from "./dotenv.js";
 import { emitJson, parseJson } from "./json.js";
 import { emitYaml, parseYaml } from "./yaml.js";
 
-export class UnsupportedFormatError extends Error {}
+export class UnsupportedFormatError extends Error {
+  override name = "UnsupportedFormatError";
+}
 
 export type SopsFormat = "yaml" | "json" | "dotenv" | "binary";
 export const SOPS_FORMATS: readonly SopsFormat[] = ["yaml", "json", "dotenv", "binary"];

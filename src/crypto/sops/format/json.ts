@@ -5,7 +5,9 @@
 import { Comment, SopsTime, TreeMap, type Scalar, type TreeList, type TreeValue } from "../tree.js";
 import { formatGoFloat } from "../go-float.js";
 
-export class JsonFormatError extends Error {}
+export class JsonFormatError extends Error {
+  override name = "JsonFormatError";
+}
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

@@ -7,7 +7,9 @@ import { formatYamlFloat } from "../go-float.js";
 import { Comment, SopsTime, TreeMap, type Scalar, type TreeList, type TreeValue } from "../tree.js";
 import { doubleQuoted, literalBlock, resolvePlain, singleQuoted, stringStyle } from "./yaml-scalars.js";
 
-export class YamlFormatError extends Error {}
+export class YamlFormatError extends Error {
+  override name = "YamlFormatError";
+}
 
 const STR_TAG = "tag:yaml.org,2002:str";
 
