@@ -13,7 +13,7 @@ import type { Metrics } from "../metrics.js";
 import { STALLED_AFTER, type PassOutcome, type ReconcileLoop } from "../reconcile/loop.js";
 import { syncStartedEvent } from "../reconcile/audit-trail.js";
 import type { ReconcileResult } from "../reconcile/sync.js";
-import type { Revision } from "../source/revision.js";
+import { subject, type Revision } from "../source/revision.js";
 import { describeRewind, type Rewind } from "../source/rollback.js";
 import type { VerificationError } from "../source/verify/verifier.js";
 import { driftKey, type DriftBackoff } from "./drift-backoff.js";
