@@ -48,13 +48,12 @@ export class HealthReporter {
       onUpdate: (report) => {
         if (abort.signal.aborted) return;
         this.#report = report;
+        if (report.phase === "Ready") this.#lastHealthy = report.revision; // in the same status write as the phase
         this.opts.metrics.revisionHealth(report.phase, countByKind(report));
         this.opts.onChange();
       },
     }).then(async (report) => {
       if (abort.signal.aborted || report.phase === "Progressing") return;
-      if (report.phase === "Ready") this.#lastHealthy = report.revision;
-      this.opts.onChange();
       const failing = formatFailing(report);
       await this.opts.record({
         action: "revision-health", revision: report.revision, phase: report.phase, reason: report.reason,

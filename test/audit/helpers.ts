@@ -37,12 +37,13 @@ export const SAMPLE_EVENTS: AuditEvent[] = [
   { action: "drift-corrected", group: "apps", kind: "Deployment", namespace: "shop", name: "web", revision: REV, uid: "9a8b", resourceVersion: "1300", fieldManager: "kubectl-edit" },
   { action: "drift-detected", group: "apps", kind: "Deployment", namespace: "shop", name: "web", revision: REV, fieldManager: "kubectl-edit" },
   { action: "sync-failed", reason: "DecryptFailed", revision: REV, message: "apps/db/secret.sops.yaml (document 0): MAC mismatch", durationMs: 12 },
+  { action: "leader-lost", identity: "shop-7d9f-abc", lease: "sealsync" },
+  { action: "daemon-stop", reason: "SIGTERM", identity: "shop-7d9f-abc" },
+  // Later actions go after the first fifteen, which tests count on.
   { action: "verification-failed", revision: REV, ref: "refs/heads/main", verifyMode: "head", message: "commit is not signed by a trusted key" },
   { action: "source-rewound", revision: REV, from: "0123456789abcdef0123456789abcdef01234567", rewind: "ancestor", refused: "no", ref: "refs/heads/main" },
   { action: "restart-triggered", group: "apps", kind: "Deployment", namespace: "shop", name: "web", revision: REV, changedKeys: "Secret/db:password" },
   { action: "revision-health", revision: REV, phase: "Degraded", reason: "Failed", failing: "Deployment/web: ContainerCrashLooping", durationMs: 5300 },
-  { action: "leader-lost", identity: "shop-7d9f-abc", lease: "sealsync" },
-  { action: "daemon-stop", reason: "SIGTERM", identity: "shop-7d9f-abc" },
 ];
 
 export function sampleEvent(i: number): AuditEvent {

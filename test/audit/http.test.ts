@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createAuditHandler, fromCsvRecord, type AuditEntry } from "../../src/audit/index.js";
-import { csvRecords, fileLines, tempDir, writeLog } from "./helpers.js";
+import { SAMPLE_EVENTS, csvRecords, fileLines, tempDir, writeLog } from "./helpers.js";
 
 let server: Server;
 let base: string;
@@ -16,7 +16,8 @@ beforeAll(async () => {
   const tmp = tempDir();
   cleanup = tmp.cleanup;
   file = path.join(tmp.dir, "audit", "audit.jsonl");
-  entries = await writeLog(file, 30, { maxBytes: 4096 });
+  // Ends with the second cycle's leader-lost and daemon-stop, the newest entries (see "relative times").
+  entries = await writeLog(file, SAMPLE_EVENTS.length + 15, { maxBytes: 4096 });
   const handler = createAuditHandler({ file, now: () => new Date("2026-05-01T12:00:30.000Z") });
   server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
