@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import path from "node:path";
 import type { Command } from "commander";
 import { findingText, type Finding } from "../../crypto/sops/index.js";
+import { checkGeneratorSources, KUSTOMIZATION_NAMES } from "../../manifests/generator-sources.js";
 import { checkOne, FORMATS, type CheckKeys, type Source, type Tally } from "../../manifests/secret-scan.js";
 import { processIo, runCommand, say, UsageError, writeStdout, type Io } from "./common.js";
 import { ageKeyFiles, loadIdentities, loadRsaKeys } from "../../crypto/keyring/key-files.js";
@@ -37,7 +38,7 @@ function walk(p: string, io: Io, out: Source[], explicit: boolean): void {
       if (e.isDirectory() && SKIP_DIRS.has(e.name)) continue;
       if (e.isDirectory() || e.isFile()) walk(path.join(p, e.name), io, out, false);
     }
-  } else if (st.isFile() && (explicit || FORMATS[path.extname(p).toLowerCase()])) {
+  } else if (st.isFile() && (explicit || FORMATS[path.extname(p).toLowerCase()] || KUSTOMIZATION_NAMES.has(path.basename(p)))) {
     out.push({ name: p, read: () => readFileSync(abs) });
   }
 }
@@ -53,7 +54,7 @@ function stagedSources(io: Io): Source[] {
   return git(["diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z"], io)
     .toString("utf8")
     .split("\0")
-    .filter((n) => n !== "" && FORMATS[path.extname(n).toLowerCase()])
+    .filter((n) => n !== "" && (FORMATS[path.extname(n).toLowerCase()] || KUSTOMIZATION_NAMES.has(path.basename(n))))
     // The staged blob, not the working tree: that is what the commit will contain.
     .map((name) => ({ name, read: () => git(["show", `:${name}`], io) }));
 }
@@ -83,6 +84,22 @@ exit 1
   return 0;
 }
 
+/** Plaintext secretGenerator sources of the kustomizations checked (from the index with --staged). */
+function generatorFindings(sources: Source[], staged: boolean, io: Io): Finding[] {
+  const byPath = new Map(sources.map((s) => [path.normalize(s.name), s]));
+  const read = (file: string): string | undefined => {
+    try {
+      const known = byPath.get(path.normalize(file));
+      if (known) return known.read().toString("utf8");
+      return (staged ? git(["show", `:${file}`], io) : readFileSync(path.resolve(io.cwd, file))).toString("utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  return sources.filter((s) => KUSTOMIZATION_NAMES.has(path.basename(s.name)))
+    .flatMap((s) => checkGeneratorSources(s.name, s.read().toString("utf8"), read));
+}
+
 export async function checkCommand(paths: string[], opts: CheckOptions, io: Io): Promise<number> {
   if (opts.installHook) return installHook(opts, io);
   if (opts.staged && paths.length > 0) throw new UsageError("--staged checks the Git index; do not give paths with it");
@@ -104,6 +121,7 @@ export async function checkCommand(paths: string[], opts: CheckOptions, io: Io):
   const tally: Tally = { files: 0, encrypted: 0, verified: 0, sealed: 0, unsealed: 0, warnings: [] };
   const findings: Finding[] = [];
   for (const s of unique) findings.push(...(await checkOne(s, keys, tally, io.cwd)));
+  findings.push(...generatorFindings(unique, opts.staged === true, io));
   for (const w of tally.warnings) say(io, `warning: ${w}`);
   if (findings.length > 0) await writeStdout(io, findings.map((f) => `${findingText(f)}\n`).join(""));
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
