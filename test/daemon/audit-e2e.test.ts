@@ -75,7 +75,7 @@ describe("the audit log of a real daemon", () => {
 
     expect(new Set(actions())).toEqual(new Set(["daemon-start", "leader-acquired", "sync-started", "decrypted", "object-created",
       "sync-finished", "object-configured", "object-pruned", "drift-corrected", "rejected", "sync-failed", "key-reload",
-      "leader-lost", "daemon-stop"]));
+      "leader-lost", "daemon-stop", "revision-health"]));
     const verify = run(process.execPath, [path.join(repoRoot, "dist/cli/sealsync.js"), "audit", "verify", "--log", logFile, "--hmac-key-file", hmacFile]);
     expect(verify.exitCode).toBe(0);
     expect(verify.stdout).toMatch(/^\d+ entries, chain intact from #1 .* to #\d+/);
