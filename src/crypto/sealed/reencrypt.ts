@@ -34,9 +34,10 @@ export function reencryptSealedSecret(
   }
   const opened = openItems(ss, oldKeys, where);
   const out = structuredClone(doc) as SealedSecretObject;
-  const encryptedData: Record<string, string> = {};
+  let encryptedData: Record<string, string>;
   try {
-    for (const item of opened) encryptedData[item.key] = encodeStdBase64(hybridEncrypt(cert.publicKey, item.value, ss.label));
+    // fromEntries: an item named `__proto__` stays an item.
+    encryptedData = Object.fromEntries(opened.map((item) => [item.key, encodeStdBase64(hybridEncrypt(cert.publicKey, item.value, ss.label))]));
   } finally {
     for (const item of opened) item.value.fill(0);
   }

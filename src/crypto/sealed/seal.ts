@@ -49,11 +49,10 @@ export function sealSecret(secret: unknown, cert: string | SealingCertificate, o
     throw new SealInputError(`the Secret ${namespace ?? ""}/${name} has no data or stringData to seal (allow empty data to seal it anyway)`);
   }
   const label = scopeLabel(scope, namespace ?? "", name);
-  const encryptedData: Record<string, string> = {};
-  // Sorted, as kubeseal's (Go map) output is, so re-sealing gives stable diffs.
-  for (const key of [...values.keys()].sort()) {
-    encryptedData[key] = encodeStdBase64(hybridEncrypt(certificate.publicKey, values.get(key)!, label));
-  }
+  // Sorted, as kubeseal's (Go map) output is, so re-sealing gives stable diffs. fromEntries, not
+  // assignment: an item named `__proto__` (a valid Secret key) must stay an item.
+  const encryptedData: Record<string, string> = Object.fromEntries([...values.keys()].sort()
+    .map((key) => [key, encodeStdBase64(hybridEncrypt(certificate.publicKey, values.get(key)!, label))]));
 
   const templateMeta = cleanMetadata(meta);
   templateMeta.name = name;

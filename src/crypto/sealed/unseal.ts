@@ -34,11 +34,9 @@ export function unsealSealedSecret(doc: unknown, keys: readonly RsaKey[], where?
   }
   const opened = openItems(ss, keys, where);
 
-  const data: Record<string, string> = {};
-  for (const item of opened) {
-    data[item.key] = encodeStdBase64(item.value);
-    item.value.fill(0);
-  }
+  // fromEntries, not assignment: an item named `__proto__` (a valid Secret key) must stay an item.
+  const data: Record<string, string> = Object.fromEntries(opened.map((item) => [item.key, encodeStdBase64(item.value)]));
+  for (const item of opened) item.value.fill(0);
   const metadata = cleanMetadata(ss.template.metadata);
   metadata.name = ss.name;
   if (ss.namespace !== undefined) metadata.namespace = ss.namespace;
