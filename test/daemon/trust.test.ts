@@ -40,8 +40,10 @@ describe("sealsync run: trust the source", () => {
     await until("the signed commit applied", async () => (await cmData(f, "app"))?.v === "1");
     expect(audit(f)).toEqual(expect.arrayContaining([expect.objectContaining({
       action: "sync-started", revision: good, signature: "verified", signer: dev.fingerprint, verifyMode: "head" })]));
-    const parent = await core().readNamespacedSecret({ name: "sealsync", namespace: f.namespace });
-    expect(JSON.parse(parent.metadata?.annotations?.["sealsync.dev/status"] ?? "{}")).toMatchObject({ verification: { mode: "head", signer: dev.fingerprint } });
+    // The status is written after the apply: wait for it rather than racing it.
+    const statusOf = async () => JSON.parse((await core().readNamespacedSecret({ name: "sealsync", namespace: f.namespace })).metadata?.annotations?.["sealsync.dev/status"] ?? "{}") as { verification?: unknown };
+    const status = await until("the status names the signer", async () => { const st = await statusOf(); return st.verification !== undefined && st; });
+    expect(status).toMatchObject({ verification: { mode: "head", signer: dev.fingerprint } });
 
     await signWith(f.repo, undefined);
     const unsigned = await commitFiles(f.repo, { "cm.yaml": configMap("app", { v: "evil" }) });

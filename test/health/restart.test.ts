@@ -105,8 +105,13 @@ describe("restart on config change, and sealsync status", () => {
     expect(Object.keys(api.spec?.template.metadata?.annotations ?? {}).sort()).toEqual(["kubectl.kubernetes.io/restartedAt", "sealsync.dev/config-hash"]);
 
     // `sealsync status`, whole.
-    const s = (await statusJson(f))!;
-    const text = await status(f);
+    // One consistent snapshot: the daemon may rewrite the status (its `updated`) between two reads.
+    const { s, text } = await until("a status read twice the same around `sealsync status`", async () => {
+      const before = await statusJson(f);
+      const shown = await status(f);
+      const after = await statusJson(f);
+      return JSON.stringify(before) === JSON.stringify(after) && { s: before!, text: shown };
+    }, 60_000);
     expect({ exitCode: text.exitCode, stderr: text.stderr }).toEqual({ exitCode: 0, stderr: "" });
     const pad = (k: string) => k.padEnd("last healthy".length);
     expect(text.stdout).toBe([
