@@ -1,5 +1,6 @@
 /** Worker-side helpers for the shared control plane: admin client, a namespace per test, a least-privilege user. */
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1PolicyRule } from "@kubernetes/client-node";
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api, type V1PolicyRule } from "@kubernetes/client-node";
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { writeKubeconfig, type ControlPlaneInfo } from "./control-plane.js";
@@ -60,4 +61,30 @@ export async function createNamespacedUser(namespace: string, rules: V1PolicyRul
   const kubeconfig = writeKubeconfig(path.join(dataDir, `${namespace}-${name}.kubeconfig`), server, caFile,
     `system:serviceaccount:${namespace}:${name}`, token, namespace);
   return { namespace, serviceAccount: name, token, kubeconfig };
+}
+
+/**
+ * A namespaced custom resource `Widget` (widgets.<group>/v1) with the given schema for `spec`, created
+ * and then waited for until it is served (the first requests after Established may still see "storage
+ * is (re)initializing").
+ */
+export async function createWidgetCrd(group: string, specSchema: Record<string, unknown>, namespace: string): Promise<void> {
+  const kc = adminKubeConfig();
+  await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({
+    body: {
+      metadata: { name: `widgets.${group}` },
+      spec: {
+        group, scope: "Namespaced",
+        names: { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList" },
+        versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", properties: { spec: specSchema } } } }],
+      },
+    },
+  });
+  const objects = kc.makeApiClient(CustomObjectsApi);
+  for (const deadline = Date.now() + 30_000; ;) {
+    const served = await objects.listNamespacedCustomObject({ group, version: "v1", namespace, plural: "widgets" }).then(() => true, () => false);
+    if (served) return;
+    if (Date.now() > deadline) throw new Error(`widgets.${group} was not served within 30 s`);
+    await sleep(100);
+  }
 }

@@ -1,13 +1,13 @@
 /** Interoperability of the sync engine: CRD fields survive, other field managers, and kubectl's ApplySet reading. */
 import { describe, expect, it } from "@jest/globals";
-import { ApiextensionsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { KubeClient, loadKubeConfig } from "../../src/kube/client.js";
 import { testAssets } from "../env/assets.js";
 import { commitFiles } from "../env/git.js";
-import { adminKubeConfig } from "../env/kube.js";
+import { adminKubeConfig, createWidgetCrd } from "../env/kube.js";
 import { run } from "../env/run.js";
 import { testEnvState } from "../env/state.js";
 import { actions, configMap, syncFixture } from "./helpers.js";
@@ -16,27 +16,8 @@ describe("sync keeps what the API server knows", () => {
   it("sends custom resources verbatim: nested and unknown-to-the-client fields survive", async () => {
     const f = await syncFixture("crd", { role: "namespace-admin" }); // the deploy/ Role lists the example app's kinds only
     const group = `${f.namespace}.example.test`;
-    const ext = adminKubeConfig().makeApiClient(ApiextensionsV1Api);
-    await ext.createCustomResourceDefinition({
-      body: {
-        metadata: { name: `widgets.${group}` },
-        spec: {
-          group, scope: "Namespaced",
-          names: { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList" },
-          versions: [{
-            name: "v1", served: true, storage: true,
-            schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", x_kubernetes_preserve_unknown_fields: true } } } },
-          }],
-        },
-      },
-    });
-    // Established, then served: the first requests may still see "storage is (re)initializing".
+    await createWidgetCrd(group, { type: "object", x_kubernetes_preserve_unknown_fields: true }, f.namespace);
     const admin = new KubeClient(loadKubeConfig(testEnvState().controlPlane.adminKubeconfig));
-    for (let i = 0; i < 100; i++) {
-      const ok = await admin.request("GET", `/apis/${group}/v1/namespaces/${f.namespace}/widgets`).then(() => true, () => false);
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
     await commitFiles(f.repo, {
       "widget.yaml": `apiVersion: ${group}/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 3\n  futureField:\n    nested: [1, "two", {three: true}]\n`,
     });

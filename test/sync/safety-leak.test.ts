@@ -6,17 +6,16 @@
  * /metrics, the status annotation and the data dir. Also: `sealsync sync --once` writes audit entries.
  */
 import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { ApiextensionsV1Api } from "@kubernetes/client-node";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "../env/assets.js";
 import { commitFiles } from "../env/git.js";
 import { makeTestKeys, type TestKeys } from "../env/keys.js";
-import { adminKubeConfig } from "../env/kube.js";
+import { createWidgetCrd } from "../env/kube.js";
 import { runAsync, type RunResult } from "../env/run.js";
 import { startDaemon, until, type RunningDaemon } from "../daemon/helpers.js";
 import { configMap, syncFixture, type SyncFixture } from "./helpers.js";
-import { admin, eventMessages, filesUnder, getObject, leaks, sopsEncryptFields } from "./safety-helpers.js";
+import { eventMessages, filesUnder, getObject, leaks, sopsEncryptFields } from "./safety-helpers.js";
 
 const cli = path.join(repoRoot, "dist/cli/sealsync.js");
 const PIN = "424242";
@@ -44,28 +43,11 @@ function sealsync(f: SyncFixture, extra: string[] = []): Promise<RunResult> {
     "--keys", keys.dir, "--data-dir", f.dataDir, "--git-username", f.repo.username, "--git-password-file", f.passwordFile, ...extra]);
 }
 
-async function createWidgetCrd(group: string): Promise<void> {
-  await adminKubeConfig().makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({
-    body: {
-      metadata: { name: `widgets.${group}` },
-      spec: {
-        group, scope: "Namespaced",
-        names: { plural: "widgets", singular: "widget", kind: "Widget", listKind: "WidgetList" },
-        versions: [{
-          name: "v1", served: true, storage: true,
-          schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: { password: { type: "string", pattern: "^[a-z]+$" } } } } } },
-        }],
-      },
-    },
-  });
-  await until("the CRD served", async () => admin().request("GET", `/apis/${group}/v1/widgets`).then(() => true, () => false));
-}
-
 describe("finding 1: no API-server text about a decrypted object leaves the process", () => {
   it("the daemon refuses values the API server rejects, names the fields, and leaks them nowhere", async () => {
     const f = await syncFixture("leak", { role: "namespace-admin" }); // the custom resource needs more than deploy/'s kinds
     const group = `${f.namespace}.example.test`;
-    await createWidgetCrd(group);
+    await createWidgetCrd(group, { type: "object", properties: { password: { type: "string", pattern: "^[a-z]+$" } } }, f.namespace);
     await commitFiles(f.repo, { "good.yaml": configMap("good", { v: "1" }) });
     const d = await startDaemon(f, ["--interval", "500ms", "--no-leader-election"], { keysDir: keys.dir });
     running.push(d);
